@@ -1,0 +1,5 @@
+"""REST endpoints for products and orders."""
+
+from ninja import Router
+
+router = Router(tags=["commerce"])

@@ -1,0 +1,259 @@
+"""Reads of customers that pages, the API and other apps share. Every read is scoped by who asks."""
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+
+from rapport.accounts.models import Role
+from rapport.customers import validators
+from rapport.customers.models import (
+    ConsentPurpose,
+    ConsentRecord,
+    ContactKind,
+    ContactPoint,
+    Customer,
+    Organization,
+    fold,
+)
+
+
+def visible_customers(user) -> QuerySet[Customer]:
+    """Return the customers ``user`` may see: all for staff, only their own profile for a portal customer."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Customer.objects.none()
+    if user.role == Role.CUSTOMER:
+        return Customer.objects.filter(portal_user=user)
+    return Customer.objects.all()
+
+
+def visible_organizations(user) -> QuerySet[Organization]:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Organization.objects.none()
+    if user.role == Role.CUSTOMER:
+        return Organization.objects.filter(customers__portal_user=user)
+    return Organization.objects.all()
+
+
+def get_customer(user, customer_id) -> Customer:
+    """Return the customer with ``customer_id`` if ``user`` may see it, else raise ``Customer.DoesNotExist``."""
+    try:
+        customer_id = int(customer_id)
+    except (TypeError, ValueError):
+        raise Customer.DoesNotExist from None
+    return visible_customers(user).get(pk=customer_id)
+
+
+def require_staff(user) -> None:
+    if not getattr(user, "is_staff_member", False):
+        raise PermissionDenied
+
+
+def find_customers_by_contact(kind: str, value: str) -> QuerySet[Customer]:
+    """Return customers with a contact point matching ``value`` (any form of it), oldest first.
+
+    This is how an inbound message finds its customer: by any email, phone or handle.
+    """
+    try:
+        if kind == ContactKind.EMAIL:
+            normalized = validators.normalize_email(value)
+        elif kind == ContactKind.PHONE:
+            normalized = validators.normalize_phone(value)
+        else:
+            normalized = value.strip().lower()
+    except Exception:  # noqa: BLE001 - an unparsable value simply matches nobody
+        return Customer.objects.none()
+    ids = ContactPoint.objects.filter(kind=kind, normalized=normalized).values("customer_id")
+    return Customer.objects.filter(pk__in=ids).order_by("created_at", "id")
+
+
+def identify_customer(*, email: str = "", phone: str = "", social: str = "") -> Customer | None:
+    """Return the customer a message from this address belongs to, or None."""
+    for kind, value in ((ContactKind.EMAIL, email), (ContactKind.PHONE, phone), (ContactKind.SOCIAL, social)):
+        if value:
+            customer = find_customers_by_contact(kind, value).first()
+            if customer:
+                return customer
+    return None
+
+
+# --- The customer list: search, filters, keyset pagination --------------------------------
+
+SORTS = {
+    "name": ("family_key", "given_key", "id"),
+    "-name": ("-family_key", "-given_key", "-id"),
+    "created": ("created_at", "id"),
+    "-created": ("-created_at", "-id"),
+}
+FILTERS = ("tag", "country", "language", "lifecycle_stage", "account_manager", "organization", "is_vip")
+COUNT_CAP = 10_000
+
+
+@dataclass
+class CustomerPage:
+    customers: list[Customer]
+    next_cursor: str | None
+    prev_cursor: str | None
+    total: int
+    total_capped: bool
+
+
+def search_customers(qs: QuerySet[Customer], query: str) -> QuerySet[Customer]:
+    """Narrow ``qs`` to customers whose name, any email or phone, or organisation matches ``query``.
+
+    Emails and phone numbers match exactly (in any notation); names and organisations match
+    by prefix of each word, ignoring case and accents, so each branch uses an index.
+    """
+    query = (query or "").strip()
+    if not query:
+        return qs
+    if "@" in query:
+        normalized = query.lower()
+        ids = ContactPoint.objects.filter(kind=ContactKind.EMAIL, normalized=normalized).values("customer_id")
+        return qs.filter(pk__in=ids)
+    digits = "".join(c for c in query if c.isdigit())
+    if len(digits) >= 6 and len(digits) >= len(query.replace(" ", "")) - 3:
+        try:
+            normalized = validators.normalize_phone(query)
+        except Exception:  # noqa: BLE001
+            normalized = "+" + digits
+        ids = ContactPoint.objects.filter(kind=ContactKind.PHONE, normalized=normalized).values("customer_id")
+        return qs.filter(pk__in=ids)
+    words = fold(query).split()
+    if not words:
+        return qs
+    condition = Q()
+    if len(words) == 1:
+        word = words[0]
+        condition = _prefix("family_key", word) | _prefix("given_key", word)
+    else:
+        first, rest = words[0], " ".join(words[1:])
+        last, head = words[-1], " ".join(words[:-1])
+        condition = (
+            (_prefix("given_key", head) & _prefix("family_key", last))
+            | (_prefix("family_key", first) & _prefix("given_key", rest))
+            | _prefix("family_key", " ".join(words))
+            | _prefix("given_key", " ".join(words))
+        )
+    org_ids = Organization.objects.filter(_prefix("name_key", " ".join(words))).values("id")[:50]
+    return qs.filter(condition | Q(organization_id__in=org_ids))
+
+
+def _prefix(field: str, prefix: str) -> Q:
+    # A range instead of LIKE: uses the B-tree index on SQLite and (C collation) PostgreSQL.
+    return Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix + "\U0010ffff"})
+
+
+def filter_customers(qs: QuerySet[Customer], filters: dict[str, Any]) -> QuerySet[Customer]:
+    """Apply the list filters (tag name, country, language, lifecycle stage, account manager id, ...)."""
+    if filters.get("tag"):
+        qs = qs.filter(tags__name=filters["tag"])
+    if filters.get("country"):
+        qs = qs.filter(country=str(filters["country"]).upper())
+    if filters.get("language"):
+        qs = qs.filter(language=str(filters["language"]).lower())
+    if filters.get("lifecycle_stage"):
+        qs = qs.filter(lifecycle_stage=filters["lifecycle_stage"])
+    if filters.get("account_manager"):
+        qs = qs.filter(account_manager_id=filters["account_manager"])
+    if filters.get("organization"):
+        qs = qs.filter(organization_id=filters["organization"])
+    if filters.get("is_vip") not in (None, ""):
+        qs = qs.filter(is_vip=filters["is_vip"] in (True, "1", "true", "yes"))
+    return qs
+
+
+def _encode_cursor(values: list[Any], direction: str) -> str:
+    raw = json.dumps({"v": values, "d": direction}, default=str, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[list[Any], str] | None:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        values, direction = data["v"], data["d"]
+        if not isinstance(values, list) or direction not in ("next", "prev"):
+            return None
+        return values, direction
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _sort_value(customer: Customer, field: str) -> Any:
+    value = getattr(customer, field.lstrip("-"))
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _after(fields: tuple[str, ...], values: list[Any]) -> Q:
+    """Return the condition "row comes after ``values``" in the order ``fields``."""
+    condition = Q()
+    for i, field in enumerate(fields):
+        name = field.lstrip("-")
+        op = "lt" if field.startswith("-") else "gt"
+        clause = Q(**{f"{name}__{op}": values[i]})
+        for j in range(i):
+            clause &= Q(**{fields[j].lstrip("-"): values[j]})
+        condition |= clause
+    return condition
+
+
+def customer_page(
+    qs: QuerySet[Customer], *, sort: str = "name", cursor: str | None = None, page_size: int = 25
+) -> CustomerPage:
+    """Return one page of ``qs`` in ``sort`` order, with cursors to the pages before and after.
+
+    Keyset pagination: the cost of a page does not grow with its depth, so the list stays fast
+    at a million customers. The total is counted up to ``COUNT_CAP``.
+    """
+    fields = SORTS.get(sort, SORTS["name"])
+    decoded = _decode_cursor(cursor) if cursor else None
+    direction = "next"
+    base = qs
+    if decoded and len(decoded[0]) == len(fields):
+        values, direction = decoded
+        if direction == "next":
+            qs = qs.filter(_after(fields, values))
+        else:
+            reverse = tuple(f[1:] if f.startswith("-") else "-" + f for f in fields)
+            qs = qs.filter(_after(reverse, values))
+    order = fields if direction == "next" else tuple(f[1:] if f.startswith("-") else "-" + f for f in fields)
+    rows = list(qs.order_by(*order).select_related("organization")[: page_size + 1])
+    has_more = len(rows) > page_size
+    rows = rows[:page_size]
+    if direction == "prev":
+        rows.reverse()
+    next_cursor = prev_cursor = None
+    if rows:
+        last = [_sort_value(rows[-1], f) for f in fields]
+        first = [_sort_value(rows[0], f) for f in fields]
+        if direction == "next":
+            next_cursor = _encode_cursor(last, "next") if has_more else None
+            prev_cursor = _encode_cursor(first, "prev") if decoded else None
+        else:
+            prev_cursor = _encode_cursor(first, "prev") if has_more else None
+            next_cursor = _encode_cursor(last, "next")
+    total = base.order_by()[: COUNT_CAP + 1].count()
+    return CustomerPage(rows, next_cursor, prev_cursor, min(total, COUNT_CAP), total > COUNT_CAP)
+
+
+# --- Consent, duplicates --------------------------------------------------------------------
+
+
+def current_consents(customer: Customer) -> dict[str, ConsentRecord | None]:
+    """Return the consent record in force for each purpose (None where never asked)."""
+    current: dict[str, ConsentRecord | None] = dict.fromkeys(ConsentPurpose.values)
+    for record in customer.consents.order_by("purpose", "-recorded_at", "-id"):
+        if current.get(record.purpose) is None:
+            current[record.purpose] = record
+    return current
+
+
+def has_consent(customer: Customer, purpose: str) -> bool:
+    record = (
+        ConsentRecord.objects.filter(customer=customer, purpose=purpose).order_by("-recorded_at", "-id").first()
+    )
+    return bool(record and record.granted)
