@@ -48,7 +48,9 @@ api = NinjaAPI(
 
 def error_response(request, status: int, code: str, message: str, fields: dict | None = None):
     return api.create_response(
-        request, {"error": {"code": code, "message": message, "fields": fields or {}}}, status=status
+        request,
+        {"error": {"code": code, "message": message, "fields": fields or {}}},
+        status=status,
     )
 
 
@@ -71,7 +73,9 @@ def _api_error(request, exc: ApiError):
 
 @api.exception_handler(ValidationError)
 def _django_validation_error(request, exc: ValidationError):
-    return error_response(request, 422, "validation_error", _("Some fields are not valid."), validation_fields(exc))
+    return error_response(
+        request, 422, "validation_error", _("Some fields are not valid."), validation_fields(exc)
+    )
 
 
 @api.exception_handler(NinjaValidationError)
@@ -79,20 +83,31 @@ def _schema_validation_error(request, exc: NinjaValidationError):
     fields: dict[str, list[dict[str, str]]] = {}
     malformed = False
     for error in exc.errors:
-        loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "payload", "query", "path")]
+        loc = [
+            str(p) for p in error.get("loc", ()) if p not in ("body", "payload", "query", "path")
+        ]
         if error.get("type") == "json_invalid" or "JSON" in str(error.get("msg", "")) and not loc:
             malformed = True
         name = ".".join(loc) or "__all__"
-        code = {"extra_forbidden": "unknown_field", "missing": "required"}.get(error.get("type", ""), error.get("type", "invalid"))
+        code = {"extra_forbidden": "unknown_field", "missing": "required"}.get(
+            error.get("type", ""), error.get("type", "invalid")
+        )
         fields.setdefault(name, []).append({"code": code, "message": error.get("msg", "")})
     if malformed:
-        return error_response(request, 400, "malformed_json", _("The request body is not valid JSON."))
+        return error_response(
+            request, 400, "malformed_json", _("The request body is not valid JSON.")
+        )
     return error_response(request, 422, "validation_error", _("Some fields are not valid."), fields)
 
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request, exc):
-    return error_response(request, 401, "unauthenticated", _("Send a valid API token as “Authorization: Bearer TOKEN”."))
+    return error_response(
+        request,
+        401,
+        "unauthenticated",
+        _("Send a valid API token as “Authorization: Bearer TOKEN”."),
+    )
 
 
 @api.exception_handler(PermissionDenied)
@@ -112,8 +127,16 @@ def _too_big(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
-    code = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-            413: "payload_too_large", 415: "unsupported_media_type", 429: "too_many_requests"}.get(exc.status_code, "error")
+    code = {
+        400: "bad_request",
+        401: "unauthenticated",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "payload_too_large",
+        415: "unsupported_media_type",
+        429: "too_many_requests",
+    }.get(exc.status_code, "error")
     return error_response(request, exc.status_code, code, str(exc))
 
 

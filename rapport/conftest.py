@@ -29,16 +29,31 @@ def cast(db):
     portal_user = UserFactory(username="portal", role=Role.CUSTOMER)
     customer = CustomerFactory(given_name="Anna", family_name="Schmidt", portal_user=portal_user)
     ContactPoint.objects.create(
-        customer=customer, kind=ContactKind.EMAIL, value="anna@example.org", normalized="anna@example.org", is_primary=True
+        customer=customer,
+        kind=ContactKind.EMAIL,
+        value="anna@example.org",
+        normalized="anna@example.org",
+        is_primary=True,
     )
     other_customer = CustomerFactory(given_name="Ben", family_name="Meyer")
     ContactPoint.objects.create(
-        customer=other_customer, kind=ContactKind.EMAIL, value="ben@example.org", normalized="ben@example.org",
+        customer=other_customer,
+        kind=ContactKind.EMAIL,
+        value="ben@example.org",
+        normalized="ben@example.org",
         is_primary=True,
     )
     return SimpleNamespace(
-        team_a=team_a, team_b=team_b, admin=admin, manager=manager, agent=agent, other_agent=other_agent,
-        marketer=marketer, portal_user=portal_user, customer=customer, other_customer=other_customer,
+        team_a=team_a,
+        team_b=team_b,
+        admin=admin,
+        manager=manager,
+        agent=agent,
+        other_agent=other_agent,
+        marketer=marketer,
+        portal_user=portal_user,
+        customer=customer,
+        other_customer=other_customer,
         password=PASSWORD,
     )
 
@@ -68,8 +83,15 @@ def chromium():
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         yield browser
         browser.close()

@@ -111,7 +111,9 @@ TEMPLATES = [
 
 # Databases: SQLite file under var/ by default, anything dj-database-url understands otherwise.
 DATABASE_URL = env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'rapport.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 0))}
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 0))
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers and the worker run beside a writer; IMMEDIATE avoids lock upgrades.
@@ -202,7 +204,9 @@ if REDIS_URL:
         "immediate": HUEY_IMMEDIATE,
         "consumer": {"workers": env_int("WORKERS", 4), "worker_type": "thread"},
     }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     HUEY = {
         "huey_class": "huey.SqliteHuey",

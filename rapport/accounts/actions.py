@@ -11,9 +11,18 @@ from rapport.customers.validators import validate_time_zone
 
 @transaction.atomic
 def create_user(
-    *, username: str, password: str | None, role: str = Role.AGENT, email: str = "", first_name: str = "",
-    last_name: str = "", teams: list[Team] | None = None, language: str = "", spoken_languages: list[str] | None = None,
-    time_zone: str = "", is_superuser: bool = False,
+    *,
+    username: str,
+    password: str | None,
+    role: str = Role.AGENT,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    teams: list[Team] | None = None,
+    language: str = "",
+    spoken_languages: list[str] | None = None,
+    time_zone: str = "",
+    is_superuser: bool = False,
 ) -> User:
     """Create a user with a role; ``password=None`` leaves the password unusable."""
     if role not in Role.values:
@@ -21,8 +30,15 @@ def create_user(
     if User.objects.filter(username=username).exists():
         raise ValidationError({"username": [_("This username is taken.")]})
     user = User(
-        username=username, email=email, first_name=first_name, last_name=last_name, role=role, language=language,
-        spoken_languages=spoken_languages or [], time_zone=time_zone, is_superuser=is_superuser,
+        username=username,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        role=role,
+        language=language,
+        spoken_languages=spoken_languages or [],
+        time_zone=time_zone,
+        is_superuser=is_superuser,
     )
     if password:
         user.set_password(password)
@@ -41,7 +57,9 @@ def create_api_token(*, user: User, name: str) -> tuple[ApiToken, str]:
     if not name:
         raise ValidationError({"name": [_("Give the token a name.")]})
     raw = ApiToken.generate_raw()
-    token = ApiToken.objects.create(user=user, name=name[:100], key_hash=hash_token(raw), hint=raw[-6:])
+    token = ApiToken.objects.create(
+        user=user, name=name[:100], key_hash=hash_token(raw), hint=raw[-6:]
+    )
     return token, raw
 
 

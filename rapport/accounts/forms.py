@@ -6,7 +6,9 @@ from rapport.customers.validators import time_zone_choices
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("What the token is for, e.g. “web shop”."))
+    name = forms.CharField(
+        label=_("Name"), max_length=100, help_text=_("What the token is for, e.g. “web shop”.")
+    )
 
 
 class PreferencesForm(forms.Form):
@@ -16,6 +18,6 @@ class PreferencesForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["language"].choices = [("", _("Follow the browser"))] + list(settings.LANGUAGES)
-        self.fields["time_zone"].choices = [("", _("Default (%(tz)s)") % {"tz": settings.TIME_ZONE})] + [
-            (tz, tz) for tz in time_zone_choices()
-        ]
+        self.fields["time_zone"].choices = [
+            ("", _("Default (%(tz)s)") % {"tz": settings.TIME_ZONE})
+        ] + [(tz, tz) for tz in time_zone_choices()]

@@ -39,13 +39,20 @@ class User(AbstractUser):
     """A person who logs in: staff (admin, manager, agent, marketer) or a portal customer."""
 
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.AGENT)
-    teams = models.ManyToManyField(Team, blank=True, related_name="members", verbose_name=_("teams"))
+    teams = models.ManyToManyField(
+        Team, blank=True, related_name="members", verbose_name=_("teams")
+    )
     language = models.CharField(
-        _("interface language"), max_length=8, choices=settings.LANGUAGES, blank=True,
+        _("interface language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
         help_text=_("Empty: follow the browser."),
     )
     spoken_languages = models.JSONField(
-        _("languages spoken"), default=list, blank=True,
+        _("languages spoken"),
+        default=list,
+        blank=True,
         help_text=_("ISO 639-1 codes of the languages this person can answer in."),
     )
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True)

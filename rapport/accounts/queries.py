@@ -9,7 +9,9 @@ from rapport.accounts.models import STAFF_ROLES, ApiToken, User, hash_token
 
 
 def staff_users() -> QuerySet[User]:
-    return User.objects.filter(is_active=True, role__in=STAFF_ROLES).order_by("first_name", "last_name", "username")
+    return User.objects.filter(is_active=True, role__in=STAFF_ROLES).order_by(
+        "first_name", "last_name", "username"
+    )
 
 
 def user_for_token(raw: str) -> User | None:

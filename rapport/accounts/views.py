@@ -31,11 +31,15 @@ def preferences(request):
                     for error in errors:
                         form.add_error(field, error)
             else:
-                translation.activate(request.user.language or translation.get_language_from_request(request))
+                translation.activate(
+                    request.user.language or translation.get_language_from_request(request)
+                )
                 messages.success(request, _("Your preferences were saved."))
                 return redirect("accounts:preferences")
     else:
-        form = PreferencesForm(initial={"language": request.user.language, "time_zone": request.user.time_zone})
+        form = PreferencesForm(
+            initial={"language": request.user.language, "time_zone": request.user.time_zone}
+        )
     return render(request, "accounts/preferences.html", {"form": form})
 
 
@@ -51,7 +55,9 @@ def tokens(request):
     else:
         form = TokenForm()
     user_tokens = ApiToken.objects.filter(user=request.user)
-    return render(request, "accounts/tokens.html", {"form": form, "tokens": user_tokens, "new_raw": new_raw})
+    return render(
+        request, "accounts/tokens.html", {"form": form, "tokens": user_tokens, "new_raw": new_raw}
+    )
 
 
 @login_required

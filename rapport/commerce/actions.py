@@ -27,8 +27,16 @@ class LineInput:
 
 
 @transaction.atomic
-def save_product(*, actor, sku: str, name: str, price: Any, currency: str = "", category: str = "",
-                 is_active: bool = True) -> tuple[Product, bool]:
+def save_product(
+    *,
+    actor,
+    sku: str,
+    name: str,
+    price: Any,
+    currency: str = "",
+    category: str = "",
+    is_active: bool = True,
+) -> tuple[Product, bool]:
     """Create or update the product with ``sku``; return it and whether it was created."""
     errors: dict[str, list] = {}
     sku = (sku or "").strip()
@@ -50,13 +58,20 @@ def save_product(*, actor, sku: str, name: str, price: Any, currency: str = "", 
         raise ValidationError(errors)
     product, created = Product.objects.update_or_create(
         sku=sku[:64],
-        defaults={"name": name.strip()[:200], "price": amount, "currency": currency,
-                  "category": (category or "").strip()[:100], "is_active": is_active},
+        defaults={
+            "name": name.strip()[:200],
+            "price": amount,
+            "currency": currency,
+            "category": (category or "").strip()[:100],
+            "is_active": is_active,
+        },
     )
     return product, created
 
 
-def clean_order(*, currency: str, status: str, lines: list[LineInput], ordered_at: datetime | None) -> dict:
+def clean_order(
+    *, currency: str, status: str, lines: list[LineInput], ordered_at: datetime | None
+) -> dict:
     """Validate an order's header and lines; return products by SKU and cleaned values, or raise."""
     errors: dict[str, list] = {}
     try:
@@ -64,12 +79,17 @@ def clean_order(*, currency: str, status: str, lines: list[LineInput], ordered_a
     except ValidationError as exc:
         errors["currency"] = [exc]
     if status not in OrderStatus.values:
-        errors["status"] = [ValidationError(
-            _("“%(value)s” is not one of the allowed values: %(allowed)s."), code="invalid_choice",
-            params={"value": status, "allowed": ", ".join(OrderStatus.values)},
-        )]
+        errors["status"] = [
+            ValidationError(
+                _("“%(value)s” is not one of the allowed values: %(allowed)s."),
+                code="invalid_choice",
+                params={"value": status, "allowed": ", ".join(OrderStatus.values)},
+            )
+        ]
     if ordered_at is not None and timezone.is_naive(ordered_at):
-        errors["ordered_at"] = [ValidationError(_("Give the order date with a time zone."), code="naive_datetime")]
+        errors["ordered_at"] = [
+            ValidationError(_("Give the order date with a time zone."), code="naive_datetime")
+        ]
     if not lines:
         errors["lines"] = [ValidationError(_("An order needs at least one line."), code="required")]
     skus = {line.sku for line in lines if line.sku}
@@ -84,25 +104,40 @@ def clean_order(*, currency: str, status: str, lines: list[LineInput], ordered_a
                 raise ValueError
         except (TypeError, ValueError):
             errors.setdefault(f"lines.{index}.quantity", []).append(
-                ValidationError(_("The quantity must be a whole number from 1."), code="invalid_quantity"))
+                ValidationError(
+                    _("The quantity must be a whole number from 1."), code="invalid_quantity"
+                )
+            )
             continue
         if line.unit_price in (None, "") and product is None:
             errors.setdefault(f"lines.{index}.unit_price", []).append(
-                ValidationError(_("Give a unit price or a known SKU."), code="required"))
+                ValidationError(_("Give a unit price or a known SKU."), code="required")
+            )
             continue
         try:
-            unit_price = parse_amount(line.unit_price) if line.unit_price not in (None, "") else product.price
+            unit_price = (
+                parse_amount(line.unit_price)
+                if line.unit_price not in (None, "")
+                else product.price
+            )
         except ValidationError as exc:
             errors.setdefault(f"lines.{index}.unit_price", []).append(exc)
             continue
         if not name:
             errors.setdefault(f"lines.{index}.name", []).append(
-                ValidationError(_("Give a name or a known SKU."), code="required"))
+                ValidationError(_("Give a name or a known SKU."), code="required")
+            )
             continue
-        cleaned_lines.append(OrderLine(
-            product=product, sku=line.sku[:64], name=name[:200], quantity=quantity,
-            unit_price=unit_price, line_total=unit_price * quantity,
-        ))
+        cleaned_lines.append(
+            OrderLine(
+                product=product,
+                sku=line.sku[:64],
+                name=name[:200],
+                quantity=quantity,
+                unit_price=unit_price,
+                line_total=unit_price * quantity,
+            )
+        )
     if errors:
         raise ValidationError(errors)
     return {"currency": currency, "lines": cleaned_lines}
@@ -133,9 +168,14 @@ def record_order(
             return existing, False
     cleaned = clean_order(currency=currency, status=status, lines=lines, ordered_at=ordered_at)
     order = Order.objects.create(
-        customer=customer, external_id=external_id, number=(number or "").strip()[:64],
-        ordered_at=ordered_at or timezone.now(), status=status, currency=cleaned["currency"],
-        total=sum((line.line_total for line in cleaned["lines"]), Decimal("0")), channel=(channel or "")[:32],
+        customer=customer,
+        external_id=external_id,
+        number=(number or "").strip()[:64],
+        ordered_at=ordered_at or timezone.now(),
+        status=status,
+        currency=cleaned["currency"],
+        total=sum((line.line_total for line in cleaned["lines"]), Decimal("0")),
+        channel=(channel or "")[:32],
     )
     for line in cleaned["lines"]:
         line.order = order
@@ -144,12 +184,24 @@ def record_order(
         Customer.objects.filter(pk=customer.pk).update(lifecycle_stage=LifecycleStage.CUSTOMER)
         customer.lifecycle_stage = LifecycleStage.CUSTOMER
     record_event(
-        customer=customer, kind=EventKind.ORDER, actor=actor, occurred_at=order.ordered_at,
-        title=_("Order %(number)s: %(total)s") % {
-            "number": order.number or f"#{order.pk}", "total": format_money(order.total, order.currency)},
-        data={"order_id": order.pk, "total": str(order.total), "currency": order.currency, "status": order.status,
-              "lines": len(cleaned["lines"])},
-        source=order, dedupe_key=f"order:{order.pk}",
+        customer=customer,
+        kind=EventKind.ORDER,
+        actor=actor,
+        occurred_at=order.ordered_at,
+        title=_("Order %(number)s: %(total)s")
+        % {
+            "number": order.number or f"#{order.pk}",
+            "total": format_money(order.total, order.currency),
+        },
+        data={
+            "order_id": order.pk,
+            "total": str(order.total),
+            "currency": order.currency,
+            "status": order.status,
+            "lines": len(cleaned["lines"]),
+        },
+        source=order,
+        dedupe_key=f"order:{order.pk}",
     )
     return order, True
 
@@ -158,16 +210,21 @@ def record_order(
 def change_order_status(*, actor, order: Order, status: str) -> Order:
     """Move an order to another status and note it in the timeline."""
     if status not in OrderStatus.values:
-        raise ValidationError({"status": [ValidationError(_("Unknown order status."), code="invalid_choice")]})
+        raise ValidationError(
+            {"status": [ValidationError(_("Unknown order status."), code="invalid_choice")]}
+        )
     if order.status == status:
         return order
     old = order.get_status_display()
     order.status = status
     order.save(update_fields=["status", "updated_at"])
     record_event(
-        customer=order.customer, kind=EventKind.ORDER, actor=actor,
-        title=_("Order %(number)s: %(old)s → %(new)s") % {
-            "number": order.number or f"#{order.pk}", "old": old, "new": order.get_status_display()},
-        data={"order_id": order.pk, "status": status}, source=order,
+        customer=order.customer,
+        kind=EventKind.ORDER,
+        actor=actor,
+        title=_("Order %(number)s: %(old)s → %(new)s")
+        % {"number": order.number or f"#{order.pk}", "old": old, "new": order.get_status_display()},
+        data={"order_id": order.pk, "status": status},
+        source=order,
     )
     return order

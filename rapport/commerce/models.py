@@ -63,12 +63,19 @@ NON_REVENUE_STATUSES = (OrderStatus.CANCELLED, OrderStatus.RETURNED, OrderStatus
 
 class Order(models.Model):
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="orders", verbose_name=_("customer")
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="orders",
+        verbose_name=_("customer"),
     )
-    external_id = models.CharField(_("external ID"), max_length=100, unique=True, null=True, blank=True)
+    external_id = models.CharField(
+        _("external ID"), max_length=100, unique=True, null=True, blank=True
+    )
     number = models.CharField(_("order number"), max_length=64, blank=True)
     ordered_at = models.DateTimeField(_("order date"), default=timezone.now)
-    status = models.CharField(_("status"), max_length=16, choices=OrderStatus.choices, default=OrderStatus.PAID)
+    status = models.CharField(
+        _("status"), max_length=16, choices=OrderStatus.choices, default=OrderStatus.PAID
+    )
     currency = CurrencyField()
     total = MoneyField(_("total"), default=Decimal("0"))
     channel = models.CharField(_("sales channel"), max_length=32, blank=True)
@@ -91,7 +98,9 @@ class Order(models.Model):
 
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="order_lines")
+    product = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="order_lines"
+    )
     sku = models.CharField(_("SKU"), max_length=64, blank=True)
     name = models.CharField(_("name"), max_length=200)
     quantity = models.PositiveIntegerField(_("quantity"), default=1)

@@ -41,7 +41,9 @@ def parse_amount(value, *, decimal_comma: bool | None = None) -> Decimal:
     elif isinstance(value, int) and not isinstance(value, bool):
         amount = Decimal(value)
     elif isinstance(value, float):
-        raise ValidationError(_("Amounts must not be floating-point numbers."), code="invalid_amount")
+        raise ValidationError(
+            _("Amounts must not be floating-point numbers."), code="invalid_amount"
+        )
     else:
         text = str(value or "").strip().replace("\u00a0", "").replace(" ", "").replace("'", "")
         if not text:
@@ -60,7 +62,9 @@ def parse_amount(value, *, decimal_comma: bool | None = None) -> Decimal:
                 _("“%(value)s” is not an amount."), code="invalid_amount", params={"value": value}
             ) from None
     if not amount.is_finite():
-        raise ValidationError(_("“%(value)s” is not an amount."), code="invalid_amount", params={"value": value})
+        raise ValidationError(
+            _("“%(value)s” is not an amount."), code="invalid_amount", params={"value": value}
+        )
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
@@ -68,7 +72,9 @@ def validate_currency(code: str) -> str:
     code = (code or "").strip().upper()
     if code not in KNOWN_CURRENCIES or len(code) != 3:
         raise ValidationError(
-            _("“%(value)s” is not an ISO 4217 currency code."), code="invalid_currency", params={"value": code}
+            _("“%(value)s” is not an ISO 4217 currency code."),
+            code="invalid_currency",
+            params={"value": code},
         )
     return code
 

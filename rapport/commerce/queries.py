@@ -34,11 +34,15 @@ def purchase_summary(customer: Customer) -> PurchaseSummary:
     orders = Order.objects.filter(customer=customer)
     dates = orders.aggregate(count=Count("id"), first=Min("ordered_at"), last=Max("ordered_at"))
     per_currency = (
-        orders.exclude(status__in=NON_REVENUE_STATUSES).values("currency")
-        .annotate(total=Sum("total"), n=Count("id")).order_by("currency")
+        orders.exclude(status__in=NON_REVENUE_STATUSES)
+        .values("currency")
+        .annotate(total=Sum("total"), n=Count("id"))
+        .order_by("currency")
     )
     revenue = [Money(row["total"] or Decimal("0"), row["currency"]) for row in per_currency]
     average = [
-        Money((row["total"] / row["n"]).quantize(Decimal("0.01")), row["currency"]) for row in per_currency if row["n"]
+        Money((row["total"] / row["n"]).quantize(Decimal("0.01")), row["currency"])
+        for row in per_currency
+        if row["n"]
     ]
     return PurchaseSummary(revenue, dates["count"], dates["first"], dates["last"], average)

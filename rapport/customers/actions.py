@@ -36,11 +36,30 @@ from rapport.timeline.models import EventKind, TimelineEvent
 
 #: Profile fields that ``create_customer`` and ``update_customer`` accept.
 PROFILE_FIELDS = (
-    "external_id", "given_name", "family_name", "preferred_name", "title", "salutation", "form_of_address",
-    "language", "time_zone", "country", "preferred_channel", "birthday", "lifecycle_stage", "organization",
-    "is_vip", "account_manager",
+    "external_id",
+    "given_name",
+    "family_name",
+    "preferred_name",
+    "title",
+    "salutation",
+    "form_of_address",
+    "language",
+    "time_zone",
+    "country",
+    "preferred_channel",
+    "birthday",
+    "lifecycle_stage",
+    "organization",
+    "is_vip",
+    "account_manager",
 )
-TEXT_LIMITS = {"given_name": 100, "family_name": 100, "preferred_name": 100, "title": 40, "external_id": 100}
+TEXT_LIMITS = {
+    "given_name": 100,
+    "family_name": 100,
+    "preferred_name": 100,
+    "title": 40,
+    "external_id": 100,
+}
 
 
 @dataclass
@@ -68,6 +87,7 @@ def clean_profile(data: dict[str, Any], *, partial: bool = False) -> dict[str, A
                 errors.setdefault(name, []).append(exc)
 
     for name, limit in TEXT_LIMITS.items():
+
         def text(value, limit=limit, name=name):
             value = (value or "").strip() if isinstance(value, str) or value is None else str(value)
             if len(value) > limit:
@@ -90,14 +110,22 @@ def clean_profile(data: dict[str, Any], *, partial: bool = False) -> dict[str, A
     for name in ("organization", "account_manager"):
         if name in data:
             cleaned[name] = data[name]
-    if cleaned.get("account_manager") is not None and not cleaned["account_manager"].is_staff_member:
+    if (
+        cleaned.get("account_manager") is not None
+        and not cleaned["account_manager"].is_staff_member
+    ):
         errors.setdefault("account_manager", []).append(
-            ValidationError(_("The account manager must be an active staff user."), code="invalid_account_manager")
+            ValidationError(
+                _("The account manager must be an active staff user."),
+                code="invalid_account_manager",
+            )
         )
     if not partial or "given_name" in data or "family_name" in data:
         if not (cleaned.get("given_name") or cleaned.get("family_name")) and not partial:
             errors.setdefault("family_name", []).append(
-                ValidationError(_("Give at least a given name or a family name."), code="name_required")
+                ValidationError(
+                    _("Give at least a given name or a family name."), code="name_required"
+                )
             )
     if errors:
         raise ValidationError(errors)
@@ -125,19 +153,26 @@ def _birthday(value) -> date | None:
         except ValueError:
             raise ValidationError(_("Enter a date as YYYY-MM-DD."), code="invalid_date") from None
     if value > timezone.localdate() or value.year < 1900:
-        raise ValidationError(_("The birthday must lie between 1900 and today."), code="invalid_birthday")
+        raise ValidationError(
+            _("The birthday must lie between 1900 and today."), code="invalid_birthday"
+        )
     return value
 
 
 def clean_custom_fields(values: dict[str, Any], *, definitions=None) -> dict[str, Any]:
     """Return custom field values converted to their JSON form, or raise naming each bad key."""
-    definitions = {d.key: d for d in (definitions if definitions is not None else CustomFieldDefinition.objects.all())}
+    definitions = {
+        d.key: d
+        for d in (definitions if definitions is not None else CustomFieldDefinition.objects.all())
+    }
     cleaned: dict[str, Any] = {}
     errors: dict[str, list[ValidationError]] = {}
     for key, raw in values.items():
         definition = definitions.get(key)
         if definition is None:
-            errors[f"custom_fields.{key}"] = [ValidationError(_("Unknown custom field."), code="unknown_field")]
+            errors[f"custom_fields.{key}"] = [
+                ValidationError(_("Unknown custom field."), code="unknown_field")
+            ]
             continue
         try:
             value = _custom_value(definition, raw)
@@ -147,8 +182,14 @@ def clean_custom_fields(values: dict[str, Any], *, definitions=None) -> dict[str
         if value is not None:
             cleaned[key] = value
     for definition in definitions.values():
-        if definition.required and definition.key not in cleaned and f"custom_fields.{definition.key}" not in errors:
-            errors[f"custom_fields.{definition.key}"] = [ValidationError(_("This field is required."), code="required")]
+        if (
+            definition.required
+            and definition.key not in cleaned
+            and f"custom_fields.{definition.key}" not in errors
+        ):
+            errors[f"custom_fields.{definition.key}"] = [
+                ValidationError(_("This field is required."), code="required")
+            ]
     if errors:
         raise ValidationError(errors)
     return cleaned
@@ -173,7 +214,9 @@ def _custom_value(definition: CustomFieldDefinition, raw: Any) -> Any:
             except InvalidOperation:
                 raise ValueError from None
         if kind == CustomFieldType.DATE:
-            return (raw if isinstance(raw, date) else date.fromisoformat(str(raw).strip())).isoformat()
+            return (
+                raw if isinstance(raw, date) else date.fromisoformat(str(raw).strip())
+            ).isoformat()
         if kind == CustomFieldType.BOOLEAN:
             if isinstance(raw, bool):
                 return raw
@@ -190,7 +233,8 @@ def _custom_value(definition: CustomFieldDefinition, raw: Any) -> Any:
     except (ValueError, TypeError):
         pass
     raise ValidationError(
-        _("“%(value)s” is not a valid %(type)s."), code="invalid_value",
+        _("“%(value)s” is not a valid %(type)s."),
+        code="invalid_value",
         params={"value": raw, "type": definition.get_field_type_display()},
     )
 
@@ -249,9 +293,14 @@ def create_customer(
         points = clean_contacts(contacts or ContactInput(), country=cleaned.get("country", ""))
     except ValidationError as exc:
         errors.update(exc.error_dict)
-    if cleaned.get("external_id") and Customer.objects.filter(external_id=cleaned["external_id"]).exists():
+    if (
+        cleaned.get("external_id")
+        and Customer.objects.filter(external_id=cleaned["external_id"]).exists()
+    ):
         errors.setdefault("external_id", []).append(
-            ValidationError(_("A customer with this external ID already exists."), code="duplicate_external_id")
+            ValidationError(
+                _("A customer with this external ID already exists."), code="duplicate_external_id"
+            )
         )
     if errors:
         raise ValidationError(errors)
@@ -260,21 +309,31 @@ def create_customer(
     if tags:
         set_tags(customer=customer, names=tags)
     record_event(
-        customer=customer, kind=EventKind.PROFILE, actor=actor, title=_("Customer created"),
-        data={"source": source}, source=customer,
+        customer=customer,
+        kind=EventKind.PROFILE,
+        actor=actor,
+        title=_("Customer created"),
+        data={"source": source},
+        source=customer,
     )
     return customer
 
 
 def _add_contact_points(customer: Customer, points: list[tuple[str, str, str, str]]) -> None:
-    has_primary = set(customer.contact_points.filter(is_primary=True).values_list("kind", flat=True))
+    has_primary = set(
+        customer.contact_points.filter(is_primary=True).values_list("kind", flat=True)
+    )
     existing = set(customer.contact_points.values_list("kind", "normalized"))
     for kind, platform, value, normalized in points:
         if (kind, normalized) in existing:
             continue
         existing.add((kind, normalized))
         ContactPoint.objects.create(
-            customer=customer, kind=kind, platform=platform, value=value, normalized=normalized,
+            customer=customer,
+            kind=kind,
+            platform=platform,
+            value=value,
+            normalized=normalized,
             is_primary=kind not in has_primary,
         )
         has_primary.add(kind)
@@ -303,9 +362,14 @@ def update_customer(
         except ValidationError as exc:
             errors.update(exc.error_dict)
     new_external = cleaned.get("external_id")
-    if new_external and Customer.objects.filter(external_id=new_external).exclude(pk=customer.pk).exists():
+    if (
+        new_external
+        and Customer.objects.filter(external_id=new_external).exclude(pk=customer.pk).exists()
+    ):
         errors.setdefault("external_id", []).append(
-            ValidationError(_("A customer with this external ID already exists."), code="duplicate_external_id")
+            ValidationError(
+                _("A customer with this external ID already exists."), code="duplicate_external_id"
+            )
         )
     merged_name = {
         "given_name": cleaned.get("given_name", customer.given_name),
@@ -336,8 +400,12 @@ def update_customer(
             changed["tags"] = [", ".join(before), ", ".join(after)]
     if changed:
         record_event(
-            customer=customer, kind=EventKind.PROFILE, actor=actor, title=_("Profile changed"),
-            body=", ".join(sorted(changed)), data={"changes": changed},
+            customer=customer,
+            kind=EventKind.PROFILE,
+            actor=actor,
+            title=_("Profile changed"),
+            body=", ".join(sorted(changed)),
+            data={"changes": changed},
         )
     return customer
 
@@ -362,7 +430,14 @@ def set_tags(*, customer: Customer, names: list[str]) -> None:
 
 @transaction.atomic
 def add_contact_point(
-    *, actor, customer: Customer, kind: str, value: str, platform: str = "", label: str = "", primary: bool = False
+    *,
+    actor,
+    customer: Customer,
+    kind: str,
+    value: str,
+    platform: str = "",
+    label: str = "",
+    primary: bool = False,
 ) -> ContactPoint:
     """Add an email, phone or social handle to a customer."""
     contacts = ContactInput(
@@ -371,21 +446,35 @@ def add_contact_point(
         socials=[(platform, value)] if kind == ContactKind.SOCIAL else [],
     )
     if kind not in ContactKind.values:
-        raise ValidationError({"kind": [ValidationError(_("Unknown kind of contact point."), code="invalid_choice")]})
+        raise ValidationError(
+            {"kind": [ValidationError(_("Unknown kind of contact point."), code="invalid_choice")]}
+        )
     try:
-        ((kind, platform, display, normalized),) = clean_contacts(contacts, country=customer.country)
+        ((kind, platform, display, normalized),) = clean_contacts(
+            contacts, country=customer.country
+        )
     except ValidationError as exc:
-        raise ValidationError({"value": [e for errs in exc.error_dict.values() for e in errs]}) from None
+        raise ValidationError(
+            {"value": [e for errs in exc.error_dict.values() for e in errs]}
+        ) from None
     point = customer.contact_points.filter(kind=kind, normalized=normalized).first()
     if point is None:
         has_primary = customer.contact_points.filter(kind=kind, is_primary=True).exists()
         point = ContactPoint.objects.create(
-            customer=customer, kind=kind, platform=platform, value=display, normalized=normalized,
-            label=label[:32], is_primary=not has_primary,
+            customer=customer,
+            kind=kind,
+            platform=platform,
+            value=display,
+            normalized=normalized,
+            label=label[:32],
+            is_primary=not has_primary,
         )
         record_event(
-            customer=customer, kind=EventKind.PROFILE, actor=actor,
-            title=_("Contact added: %(value)s") % {"value": display}, data={"contact_kind": kind},
+            customer=customer,
+            kind=EventKind.PROFILE,
+            actor=actor,
+            title=_("Contact added: %(value)s") % {"value": display},
+            data={"contact_kind": kind},
         )
     if primary and not point.is_primary:
         set_primary_contact(actor=actor, contact_point=point)
@@ -395,9 +484,9 @@ def add_contact_point(
 @transaction.atomic
 def set_primary_contact(*, actor, contact_point: ContactPoint) -> None:
     """Make ``contact_point`` the primary one of its kind."""
-    ContactPoint.objects.filter(customer=contact_point.customer, kind=contact_point.kind, is_primary=True).update(
-        is_primary=False
-    )
+    ContactPoint.objects.filter(
+        customer=contact_point.customer, kind=contact_point.kind, is_primary=True
+    ).update(is_primary=False)
     ContactPoint.objects.filter(pk=contact_point.pk).update(is_primary=True)
     contact_point.is_primary = True
 
@@ -414,14 +503,24 @@ def remove_contact_point(*, actor, contact_point: ContactPoint) -> None:
         if successor:
             ContactPoint.objects.filter(pk=successor.pk).update(is_primary=True)
     record_event(
-        customer=customer, kind=EventKind.PROFILE, actor=actor,
-        title=_("Contact removed: %(value)s") % {"value": value}, data={"contact_kind": contact_point.kind},
+        customer=customer,
+        kind=EventKind.PROFILE,
+        actor=actor,
+        title=_("Contact removed: %(value)s") % {"value": value},
+        data={"contact_kind": contact_point.kind},
     )
 
 
 @transaction.atomic
 def record_consent(
-    *, actor, customer: Customer, purpose: str, granted: bool, source: str, wording_version: str, note: str = ""
+    *,
+    actor,
+    customer: Customer,
+    purpose: str,
+    granted: bool,
+    source: str,
+    wording_version: str,
+    note: str = "",
 ) -> ConsentRecord:
     """Record a grant or withdrawal of consent; earlier records stay as history."""
     errors = {}
@@ -430,19 +529,36 @@ def record_consent(
     if source not in ConsentSource.values:
         errors["source"] = [ValidationError(_("Unknown consent source."), code="invalid_choice")]
     if not (wording_version or "").strip():
-        errors["wording_version"] = [ValidationError(_("Name the version of the wording the customer saw."), code="required")]
+        errors["wording_version"] = [
+            ValidationError(_("Name the version of the wording the customer saw."), code="required")
+        ]
     if errors:
         raise ValidationError(errors)
     record = ConsentRecord.objects.create(
-        customer=customer, purpose=purpose, granted=granted, source=source,
-        wording_version=wording_version.strip()[:64], note=note[:255],
+        customer=customer,
+        purpose=purpose,
+        granted=granted,
+        source=source,
+        wording_version=wording_version.strip()[:64],
+        note=note[:255],
         recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     label = ConsentPurpose(purpose).label
-    title = (_("Consent given: %(purpose)s") if granted else _("Consent withdrawn: %(purpose)s")) % {"purpose": label}
+    title = (
+        _("Consent given: %(purpose)s") if granted else _("Consent withdrawn: %(purpose)s")
+    ) % {"purpose": label}
     record_event(
-        customer=customer, kind=EventKind.CONSENT, actor=actor, title=title, source=record,
-        data={"purpose": purpose, "granted": granted, "wording_version": record.wording_version, "source": source},
+        customer=customer,
+        kind=EventKind.CONSENT,
+        actor=actor,
+        title=title,
+        source=record,
+        data={
+            "purpose": purpose,
+            "granted": granted,
+            "wording_version": record.wording_version,
+            "source": source,
+        },
     )
     return record
 
@@ -459,8 +575,16 @@ def create_organization(*, actor, name: str, **fields: Any) -> Organization:
             fields["country"] = validators.validate_country(fields["country"])
         except ValidationError as exc:
             errors["country"] = [exc]
-    if fields.get("external_id") and Organization.objects.filter(external_id=fields["external_id"]).exists():
-        errors["external_id"] = [ValidationError(_("An organization with this external ID already exists."), code="duplicate_external_id")]
+    if (
+        fields.get("external_id")
+        and Organization.objects.filter(external_id=fields["external_id"]).exists()
+    ):
+        errors["external_id"] = [
+            ValidationError(
+                _("An organization with this external ID already exists."),
+                code="duplicate_external_id",
+            )
+        ]
     if errors:
         raise ValidationError(errors)
     fields["external_id"] = fields.get("external_id") or None
@@ -488,9 +612,21 @@ def update_organization(*, actor, organization: Organization, **fields: Any) -> 
 
 #: Profile fields a merge may take from the merged customer.
 MERGEABLE_FIELDS = (
-    "given_name", "family_name", "preferred_name", "title", "salutation", "form_of_address", "language",
-    "time_zone", "country", "preferred_channel", "birthday", "lifecycle_stage", "organization_id",
-    "account_manager_id", "is_vip",
+    "given_name",
+    "family_name",
+    "preferred_name",
+    "title",
+    "salutation",
+    "form_of_address",
+    "language",
+    "time_zone",
+    "country",
+    "preferred_channel",
+    "birthday",
+    "lifecycle_stage",
+    "organization_id",
+    "account_manager_id",
+    "is_vip",
 )
 
 
@@ -501,8 +637,15 @@ def merge_preview(*, survivor: Customer, merged: Customer) -> dict[str, Any]:
     fields = []
     for name in MERGEABLE_FIELDS:
         a, b = getattr(survivor, name), getattr(merged, name)
-        fields.append({"name": name, "survivor": a, "merged": b, "conflict": bool(a) and bool(b) and a != b,
-                       "result": a if a not in (None, "", False) else b})
+        fields.append(
+            {
+                "name": name,
+                "survivor": a,
+                "merged": b,
+                "conflict": bool(a) and bool(b) and a != b,
+                "result": a if a not in (None, "", False) else b,
+            }
+        )
     return {
         "fields": fields,
         "contact_points": list(merged.contact_points.all()),
@@ -514,7 +657,9 @@ def merge_preview(*, survivor: Customer, merged: Customer) -> dict[str, Any]:
 
 
 @transaction.atomic
-def merge_customers(*, actor, survivor: Customer, merged: Customer, take_fields: list[str] | None = None) -> Customer:
+def merge_customers(
+    *, actor, survivor: Customer, merged: Customer, take_fields: list[str] | None = None
+) -> Customer:
     """Merge ``merged`` into ``survivor``, keeping the history of both, and delete ``merged``.
 
     Empty profile fields of the survivor are filled from the merged customer; the names in
@@ -529,14 +674,18 @@ def merge_customers(*, actor, survivor: Customer, merged: Customer, take_fields:
     take = set(take_fields or [])
     bad = take - set(MERGEABLE_FIELDS)
     if bad:
-        raise ValidationError(_("These fields cannot be taken over: %(fields)s") % {"fields": ", ".join(sorted(bad))},
-                              code="invalid_field")
+        raise ValidationError(
+            _("These fields cannot be taken over: %(fields)s") % {"fields": ", ".join(sorted(bad))},
+            code="invalid_field",
+        )
     survivor = Customer.objects.select_for_update().get(pk=survivor.pk)
     merged = Customer.objects.select_for_update().get(pk=merged.pk)
     snapshot = _snapshot(merged)
     for name in MERGEABLE_FIELDS:
         value = getattr(merged, name)
-        if name in take or (getattr(survivor, name) in (None, "", False) and value not in (None, "", False)):
+        if name in take or (
+            getattr(survivor, name) in (None, "", False) and value not in (None, "", False)
+        ):
             setattr(survivor, name, value)
     if merged.external_id and not survivor.external_id:
         survivor.external_id, merged.external_id = merged.external_id, None
@@ -560,13 +709,18 @@ def merge_customers(*, actor, survivor: Customer, merged: Customer, take_fields:
     survivor.tags.add(*merged.tags.all())
     survivor.save()
     record = CustomerMerge.objects.create(
-        survivor=survivor, merged_customer_id=merged.pk, snapshot=snapshot,
+        survivor=survivor,
+        merged_customer_id=merged.pk,
+        snapshot=snapshot,
         merged_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     record_event(
-        customer=survivor, kind=EventKind.MERGE, actor=actor,
+        customer=survivor,
+        kind=EventKind.MERGE,
+        actor=actor,
         title=_("Merged with %(name)s (#%(id)s)") % {"name": merged.display_name, "id": merged.pk},
-        data={"merged_customer_id": merged.pk}, source=record,
+        data={"merged_customer_id": merged.pk},
+        source=record,
     )
     merged.delete()
     return survivor
@@ -575,7 +729,9 @@ def merge_customers(*, actor, survivor: Customer, merged: Customer, take_fields:
 def _snapshot(customer: Customer) -> dict[str, Any]:
     data = {name: getattr(customer, name) for name in ("external_id",) + MERGEABLE_FIELDS}
     data["birthday"] = customer.birthday.isoformat() if customer.birthday else None
-    data["contact_points"] = list(customer.contact_points.values("kind", "platform", "value", "normalized", "is_primary"))
+    data["contact_points"] = list(
+        customer.contact_points.values("kind", "platform", "value", "normalized", "is_primary")
+    )
     data["tags"] = list(customer.tags.values_list("name", flat=True))
     data["custom_fields"] = customer.custom_fields
     data["created_at"] = customer.created_at.isoformat()

@@ -19,7 +19,15 @@ class ContactPointInline(admin.TabularInline):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ("id", "given_name", "family_name", "country", "language", "lifecycle_stage", "is_vip")
+    list_display = (
+        "id",
+        "given_name",
+        "family_name",
+        "country",
+        "language",
+        "lifecycle_stage",
+        "is_vip",
+    )
     list_filter = ("lifecycle_stage", "is_vip", "form_of_address")
     search_fields = ("=external_id", "family_key", "given_key")
     show_full_result_count = False

@@ -7,20 +7,67 @@ from rapport.customers.models import Customer, FormOfAddress, Salutation
 # Formal greetings need the salutation word in the customer's language; English drops the
 # full stop after titles ("Dr Smith") by British convention, which we follow.
 FORMAL = {
-    "de": {Salutation.MR: "Sehr geehrter Herr {name}", Salutation.MS: "Sehr geehrte Frau {name}",
-           "neutral": "Guten Tag {full}"},
-    "en": {Salutation.MR: "Dear Mr {name}", Salutation.MS: "Dear Ms {name}", "neutral": "Dear {full}"},
-    "fr": {Salutation.MR: "Monsieur {name}", Salutation.MS: "Madame {name}", "neutral": "Bonjour {full}"},
-    "es": {Salutation.MR: "Estimado Sr. {name}", Salutation.MS: "Estimada Sra. {name}", "neutral": "Estimado/a {full}"},
-    "it": {Salutation.MR: "Gentile Sig. {name}", Salutation.MS: "Gentile Sig.ra {name}", "neutral": "Gentile {full}"},
-    "pl": {Salutation.MR: "Szanowny Panie {name}", Salutation.MS: "Szanowna Pani {name}", "neutral": "Dzień dobry {full}"},
-    "tr": {Salutation.MR: "Sayın {name} Bey", Salutation.MS: "Sayın {name} Hanım", "neutral": "Sayın {full}"},
-    "nl": {Salutation.MR: "Geachte heer {name}", Salutation.MS: "Geachte mevrouw {name}", "neutral": "Geachte {full}"},
+    "de": {
+        Salutation.MR: "Sehr geehrter Herr {name}",
+        Salutation.MS: "Sehr geehrte Frau {name}",
+        "neutral": "Guten Tag {full}",
+    },
+    "en": {
+        Salutation.MR: "Dear Mr {name}",
+        Salutation.MS: "Dear Ms {name}",
+        "neutral": "Dear {full}",
+    },
+    "fr": {
+        Salutation.MR: "Monsieur {name}",
+        Salutation.MS: "Madame {name}",
+        "neutral": "Bonjour {full}",
+    },
+    "es": {
+        Salutation.MR: "Estimado Sr. {name}",
+        Salutation.MS: "Estimada Sra. {name}",
+        "neutral": "Estimado/a {full}",
+    },
+    "it": {
+        Salutation.MR: "Gentile Sig. {name}",
+        Salutation.MS: "Gentile Sig.ra {name}",
+        "neutral": "Gentile {full}",
+    },
+    "pl": {
+        Salutation.MR: "Szanowny Panie {name}",
+        Salutation.MS: "Szanowna Pani {name}",
+        "neutral": "Dzień dobry {full}",
+    },
+    "tr": {
+        Salutation.MR: "Sayın {name} Bey",
+        Salutation.MS: "Sayın {name} Hanım",
+        "neutral": "Sayın {full}",
+    },
+    "nl": {
+        Salutation.MR: "Geachte heer {name}",
+        Salutation.MS: "Geachte mevrouw {name}",
+        "neutral": "Geachte {full}",
+    },
 }
-INFORMAL = {"de": "Hallo {first}", "en": "Hi {first}", "fr": "Bonjour {first}", "es": "Hola {first}",
-            "it": "Ciao {first}", "pl": "Cześć {first}", "tr": "Merhaba {first}", "nl": "Hoi {first}"}
-ANONYMOUS = {"de": "Guten Tag", "en": "Hello", "fr": "Bonjour", "es": "Hola", "it": "Buongiorno",
-             "pl": "Dzień dobry", "tr": "Merhaba", "nl": "Goedendag"}
+INFORMAL = {
+    "de": "Hallo {first}",
+    "en": "Hi {first}",
+    "fr": "Bonjour {first}",
+    "es": "Hola {first}",
+    "it": "Ciao {first}",
+    "pl": "Cześć {first}",
+    "tr": "Merhaba {first}",
+    "nl": "Hoi {first}",
+}
+ANONYMOUS = {
+    "de": "Guten Tag",
+    "en": "Hello",
+    "fr": "Bonjour",
+    "es": "Hola",
+    "it": "Buongiorno",
+    "pl": "Dzień dobry",
+    "tr": "Merhaba",
+    "nl": "Goedendag",
+}
 
 
 def greeting_language(customer: Customer, language: str | None = None) -> str:
@@ -31,7 +78,11 @@ def greeting_language(customer: Customer, language: str | None = None) -> str:
 def _title(customer: Customer, lang: str) -> str:
     title = customer.title.strip()
     if lang == "en":
-        title = title.rstrip(".") if title.lower().rstrip(".") in {"dr", "mr", "mrs", "ms", "prof"} else title
+        title = (
+            title.rstrip(".")
+            if title.lower().rstrip(".") in {"dr", "mr", "mrs", "ms", "prof"}
+            else title
+        )
     return title
 
 

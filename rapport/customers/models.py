@@ -80,15 +80,21 @@ class Organization(models.Model):
 
     name = models.CharField(_("name"), max_length=200)
     name_key = KeyField(max_length=200, db_index=True, editable=False)
-    external_id = models.CharField(_("external ID"), max_length=100, unique=True, null=True, blank=True)
+    external_id = models.CharField(
+        _("external ID"), max_length=100, unique=True, null=True, blank=True
+    )
     domain = models.CharField(_("web domain"), max_length=200, blank=True)
     vat_id = models.CharField(_("VAT ID"), max_length=32, blank=True)
     country = models.CharField(_("country"), max_length=2, blank=True)
     industry = models.CharField(_("industry"), max_length=100, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     account_manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="managed_organizations", verbose_name=_("account manager"),
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_organizations",
+        verbose_name=_("account manager"),
     )
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -110,35 +116,61 @@ class Organization(models.Model):
 class Customer(models.Model):
     """A person the company has a relationship with."""
 
-    external_id = models.CharField(_("external ID"), max_length=100, unique=True, null=True, blank=True)
+    external_id = models.CharField(
+        _("external ID"), max_length=100, unique=True, null=True, blank=True
+    )
     given_name = models.CharField(_("given name"), max_length=100, blank=True)
     family_name = models.CharField(_("family name"), max_length=100, blank=True)
     preferred_name = models.CharField(_("preferred name"), max_length=100, blank=True)
-    title = models.CharField(_("title"), max_length=40, blank=True, help_text=_('For example "Dr." or "Prof."'))
-    salutation = models.CharField(_("salutation"), max_length=4, choices=Salutation.choices, blank=True)
+    title = models.CharField(
+        _("title"), max_length=40, blank=True, help_text=_('For example "Dr." or "Prof."')
+    )
+    salutation = models.CharField(
+        _("salutation"), max_length=4, choices=Salutation.choices, blank=True
+    )
     form_of_address = models.CharField(
-        _("form of address"), max_length=8, choices=FormOfAddress.choices, default=FormOfAddress.FORMAL
+        _("form of address"),
+        max_length=8,
+        choices=FormOfAddress.choices,
+        default=FormOfAddress.FORMAL,
     )
     language = models.CharField(_("preferred language"), max_length=8, blank=True)
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
     country = models.CharField(_("country"), max_length=2, blank=True)
-    preferred_channel = models.CharField(_("preferred channel"), max_length=16, choices=Channel.choices, blank=True)
+    preferred_channel = models.CharField(
+        _("preferred channel"), max_length=16, choices=Channel.choices, blank=True
+    )
     birthday = models.DateField(_("birthday"), null=True, blank=True)
     lifecycle_stage = models.CharField(
-        _("lifecycle stage"), max_length=16, choices=LifecycleStage.choices, default=LifecycleStage.LEAD
+        _("lifecycle stage"),
+        max_length=16,
+        choices=LifecycleStage.choices,
+        default=LifecycleStage.LEAD,
     )
     organization = models.ForeignKey(
-        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="customers",
+        Organization,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="customers",
         verbose_name=_("organization"),
     )
     is_vip = models.BooleanField(_("VIP"), default=False)
     account_manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="managed_customers", verbose_name=_("account manager"),
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_customers",
+        verbose_name=_("account manager"),
     )
     portal_user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="customer_profile", verbose_name=_("portal login"),
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="customer_profile",
+        verbose_name=_("portal login"),
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="customers", verbose_name=_("tags"))
     custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
@@ -154,9 +186,16 @@ class Customer(models.Model):
         indexes = [
             models.Index(fields=["family_key", "given_key", "id"], name="customer_name_sort"),
             models.Index(fields=["given_key", "family_key"], name="customer_given_name"),
-            models.Index(fields=["country", "family_key", "given_key", "id"], name="customer_country_name"),
-            models.Index(fields=["language", "family_key", "given_key", "id"], name="customer_language_name"),
-            models.Index(fields=["lifecycle_stage", "family_key", "given_key", "id"], name="customer_stage_name"),
+            models.Index(
+                fields=["country", "family_key", "given_key", "id"], name="customer_country_name"
+            ),
+            models.Index(
+                fields=["language", "family_key", "given_key", "id"], name="customer_language_name"
+            ),
+            models.Index(
+                fields=["lifecycle_stage", "family_key", "given_key", "id"],
+                name="customer_stage_name",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -222,7 +261,9 @@ class ContactPoint(models.Model):
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contact_points")
     kind = models.CharField(_("kind"), max_length=8, choices=ContactKind.choices)
-    platform = models.CharField(_("platform"), max_length=16, choices=SocialPlatform.choices, blank=True)
+    platform = models.CharField(
+        _("platform"), max_length=16, choices=SocialPlatform.choices, blank=True
+    )
     value = models.CharField(_("value"), max_length=254)
     normalized = KeyField(max_length=254, editable=False)
     label = models.CharField(_("label"), max_length=32, blank=True)
@@ -236,9 +277,13 @@ class ContactPoint(models.Model):
         indexes = [models.Index(fields=["kind", "normalized"], name="contact_lookup")]
         constraints = [
             models.UniqueConstraint(
-                fields=["customer", "kind"], condition=Q(is_primary=True), name="one_primary_contact_per_kind"
+                fields=["customer", "kind"],
+                condition=Q(is_primary=True),
+                name="one_primary_contact_per_kind",
             ),
-            models.UniqueConstraint(fields=["customer", "kind", "normalized"], name="contact_unique_per_customer"),
+            models.UniqueConstraint(
+                fields=["customer", "kind", "normalized"], name="contact_unique_per_customer"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -281,7 +326,9 @@ class ConsentRecord(models.Model):
         ordering = ["-recorded_at", "-id"]
         verbose_name = _("consent record")
         verbose_name_plural = _("consent records")
-        indexes = [models.Index(fields=["customer", "purpose", "-recorded_at"], name="consent_current")]
+        indexes = [
+            models.Index(fields=["customer", "purpose", "-recorded_at"], name="consent_current")
+        ]
 
     def __str__(self) -> str:
         return f"{self.purpose}: {'granted' if self.granted else 'withdrawn'}"
@@ -322,7 +369,9 @@ class CustomerMerge(models.Model):
     survivor = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="merges")
     merged_customer_id = models.BigIntegerField(db_index=True)
     snapshot = models.JSONField()
-    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     merged_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -72,7 +72,11 @@ def find_customers_by_contact(kind: str, value: str) -> QuerySet[Customer]:
 
 def identify_customer(*, email: str = "", phone: str = "", social: str = "") -> Customer | None:
     """Return the customer a message from this address belongs to, or None."""
-    for kind, value in ((ContactKind.EMAIL, email), (ContactKind.PHONE, phone), (ContactKind.SOCIAL, social)):
+    for kind, value in (
+        (ContactKind.EMAIL, email),
+        (ContactKind.PHONE, phone),
+        (ContactKind.SOCIAL, social),
+    ):
         if value:
             customer = find_customers_by_contact(kind, value).first()
             if customer:
@@ -88,7 +92,15 @@ SORTS = {
     "created": ("created_at", "id"),
     "-created": ("-created_at", "-id"),
 }
-FILTERS = ("tag", "country", "language", "lifecycle_stage", "account_manager", "organization", "is_vip")
+FILTERS = (
+    "tag",
+    "country",
+    "language",
+    "lifecycle_stage",
+    "account_manager",
+    "organization",
+    "is_vip",
+)
 COUNT_CAP = 10_000
 
 
@@ -112,7 +124,9 @@ def search_customers(qs: QuerySet[Customer], query: str) -> QuerySet[Customer]:
         return qs
     if "@" in query:
         normalized = query.lower()
-        ids = ContactPoint.objects.filter(kind=ContactKind.EMAIL, normalized=normalized).values("customer_id")
+        ids = ContactPoint.objects.filter(kind=ContactKind.EMAIL, normalized=normalized).values(
+            "customer_id"
+        )
         return qs.filter(pk__in=ids)
     digits = "".join(c for c in query if c.isdigit())
     if len(digits) >= 6 and len(digits) >= len(query.replace(" ", "")) - 3:
@@ -120,7 +134,9 @@ def search_customers(qs: QuerySet[Customer], query: str) -> QuerySet[Customer]:
             normalized = validators.normalize_phone(query)
         except Exception:  # noqa: BLE001
             normalized = "+" + digits
-        ids = ContactPoint.objects.filter(kind=ContactKind.PHONE, normalized=normalized).values("customer_id")
+        ids = ContactPoint.objects.filter(kind=ContactKind.PHONE, normalized=normalized).values(
+            "customer_id"
+        )
         return qs.filter(pk__in=ids)
     words = fold(query).split()
     if not words:
@@ -220,7 +236,11 @@ def customer_page(
         else:
             reverse = tuple(f[1:] if f.startswith("-") else "-" + f for f in fields)
             qs = qs.filter(_after(reverse, values))
-    order = fields if direction == "next" else tuple(f[1:] if f.startswith("-") else "-" + f for f in fields)
+    order = (
+        fields
+        if direction == "next"
+        else tuple(f[1:] if f.startswith("-") else "-" + f for f in fields)
+    )
     rows = list(qs.order_by(*order).select_related("organization")[: page_size + 1])
     has_more = len(rows) > page_size
     rows = rows[:page_size]
@@ -254,6 +274,55 @@ def current_consents(customer: Customer) -> dict[str, ConsentRecord | None]:
 
 def has_consent(customer: Customer, purpose: str) -> bool:
     record = (
-        ConsentRecord.objects.filter(customer=customer, purpose=purpose).order_by("-recorded_at", "-id").first()
+        ConsentRecord.objects.filter(customer=customer, purpose=purpose)
+        .order_by("-recorded_at", "-id")
+        .first()
     )
     return bool(record and record.granted)
+
+
+@dataclass
+class DuplicateCandidate:
+    customer: Customer
+    reasons: list[str]
+    score: int
+
+
+def duplicate_candidates(customer: Customer, *, limit: int = 20) -> list[DuplicateCandidate]:
+    """Return other customers who are probably the same person, most likely first.
+
+    Same email or phone counts most; a similar name (same folded family name and a given name
+    that is equal, an initial of the other, or close by edit distance) counts too.
+    """
+    from rapidfuzz.distance import Levenshtein
+
+    found: dict[int, DuplicateCandidate] = {}
+    points = list(customer.contact_points.values_list("kind", "normalized"))
+    if points:
+        condition = Q()
+        for kind, normalized in points:
+            condition |= Q(kind=kind, normalized=normalized)
+        matches = (
+            ContactPoint.objects.filter(condition).exclude(customer=customer).select_related("customer")[: limit * 4]
+        )
+        for point in matches:
+            entry = found.setdefault(point.customer_id, DuplicateCandidate(point.customer, [], 0))
+            entry.reasons.append(f"{point.kind}:{point.value}")
+            entry.score += 50
+    if customer.family_key:
+        same_family = Customer.objects.filter(family_key=customer.family_key).exclude(pk=customer.pk)[:500]
+        for other in same_family:
+            a, b = customer.given_key, other.given_key
+            similar = bool(a and b) and (
+                a == b
+                or (len(a) == 1 and b.startswith(a))
+                or (len(b) == 1 and a.startswith(b))
+                or Levenshtein.distance(a, b) <= (1 if min(len(a), len(b)) < 6 else 2)
+            )
+            if similar:
+                entry = found.setdefault(other.pk, DuplicateCandidate(other, [], 0))
+                entry.reasons.append("name")
+                entry.score += 30 if a == b else 20
+                if customer.birthday and customer.birthday == other.birthday:
+                    entry.score += 20
+    return sorted(found.values(), key=lambda c: (-c.score, c.customer.pk))[:limit]

@@ -42,7 +42,9 @@ def normalize_email(value: str) -> str:
         django_validate_email(value)
     except ValidationError:
         raise ValidationError(
-            _("“%(value)s” is not a valid email address."), code="invalid_email", params={"value": value}
+            _("“%(value)s” is not a valid email address."),
+            code="invalid_email",
+            params={"value": value},
         ) from None
     return value.lower()
 
@@ -60,7 +62,9 @@ def normalize_phone(value: str, region: str | None = None) -> str:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
         raise ValidationError(
-            _("“%(value)s” is not a valid phone number."), code="invalid_phone", params={"value": raw}
+            _("“%(value)s” is not a valid phone number."),
+            code="invalid_phone",
+            params={"value": raw},
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -81,7 +85,9 @@ def normalize_social(platform: str, handle: str) -> str:
     handle = (handle or "").strip()
     if platform not in SocialPlatform.values:
         raise ValidationError(
-            _("“%(value)s” is not a supported social platform."), code="invalid_platform", params={"value": platform}
+            _("“%(value)s” is not a supported social platform."),
+            code="invalid_platform",
+            params={"value": platform},
         )
     if not HANDLE_RE.match(handle):
         raise ValidationError(
@@ -95,7 +101,8 @@ def validate_time_zone(value: str) -> str:
     if value and value not in _time_zones():
         raise ValidationError(
             _("“%(value)s” is not a known time zone (use an IANA name such as Europe/Berlin)."),
-            code="invalid_time_zone", params={"value": value},
+            code="invalid_time_zone",
+            params={"value": value},
         )
     return value
 
@@ -106,7 +113,8 @@ def validate_language(value: str) -> str:
     if value and base not in _languages():
         raise ValidationError(
             _("“%(value)s” is not a known language code (use ISO 639-1, such as de or en)."),
-            code="invalid_language", params={"value": value},
+            code="invalid_language",
+            params={"value": value},
         )
     return base
 
@@ -116,7 +124,8 @@ def validate_country(value: str) -> str:
     if value and value not in _countries():
         raise ValidationError(
             _("“%(value)s” is not a known country code (use ISO 3166-1 alpha-2, such as DE)."),
-            code="invalid_country", params={"value": value},
+            code="invalid_country",
+            params={"value": value},
         )
     return value
 
@@ -124,7 +133,9 @@ def validate_country(value: str) -> str:
 def language_choices(locale: str) -> list[tuple[str, str]]:
     """Return (code, name) for the ISO 639-1 languages, named in ``locale``."""
     names = Locale.parse(locale).languages
-    return sorted(((c, names.get(c, c)) for c in _languages() if len(c) == 2), key=lambda p: p[1].casefold())
+    return sorted(
+        ((c, names.get(c, c)) for c in _languages() if len(c) == 2), key=lambda p: p[1].casefold()
+    )
 
 
 def country_choices(locale: str) -> list[tuple[str, str]]:

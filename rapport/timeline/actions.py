@@ -64,11 +64,19 @@ def add_note(*, customer, actor, body: str) -> TimelineEvent:
     if not body:
         raise ValidationError({"body": [_("A note cannot be empty.")]}, code="required")
     first_line = body.splitlines()[0]
-    return record_event(customer=customer, kind=EventKind.NOTE, title=first_line[:120], body=body, actor=actor)
+    return record_event(
+        customer=customer, kind=EventKind.NOTE, title=first_line[:120], body=body, actor=actor
+    )
 
 
 def log_activity(
-    *, customer, actor, activity_type: str, subject: str, body: str = "", occurred_at: datetime | None = None
+    *,
+    customer,
+    actor,
+    activity_type: str,
+    subject: str,
+    body: str = "",
+    occurred_at: datetime | None = None,
 ) -> TimelineEvent:
     """Record a manual activity (a call, a meeting, a visit) in the customer's timeline."""
     errors = {}
@@ -80,6 +88,24 @@ def log_activity(
         raise ValidationError(errors)
     channel = "phone" if activity_type == ActivityType.CALL else ""
     return record_event(
-        customer=customer, kind=EventKind.ACTIVITY, title=subject.strip(), body=body.strip(), actor=actor,
-        occurred_at=occurred_at, channel=channel, data={"activity_type": activity_type},
+        customer=customer,
+        kind=EventKind.ACTIVITY,
+        title=subject.strip(),
+        body=body.strip(),
+        actor=actor,
+        occurred_at=occurred_at,
+        channel=channel,
+        data={"activity_type": activity_type},
     )
+
+
+def record_events_bulk(events: list[TimelineEvent], *, batch_size: int = 2000) -> None:
+    """Record many unsaved ``TimelineEvent`` rows at once (imports, demo data).
+
+    The caller builds the rows; events with a ``dedupe_key`` that already exists are skipped.
+    """
+    for event in events:
+        if event.kind not in EventKind.values:
+            raise ValueError(f"unknown timeline event kind {event.kind!r}")
+        event.title = event.title[:255]
+    TimelineEvent.objects.bulk_create(events, batch_size=batch_size, ignore_conflicts=any(e.dedupe_key for e in events))

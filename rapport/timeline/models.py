@@ -38,11 +38,17 @@ class TimelineEvent(models.Model):
     order id); ``dedupe_key``, when given, makes recording idempotent.
     """
 
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="timeline_events")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="timeline_events"
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=EventKind.choices)
     occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("by"),
     )
     channel = models.CharField(_("channel"), max_length=16, blank=True)
@@ -51,7 +57,9 @@ class TimelineEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
     source_type = models.CharField(max_length=64, blank=True)
     source_id = models.CharField(max_length=64, blank=True)
-    dedupe_key = models.CharField(max_length=128, null=True, blank=True, unique=True, editable=False)
+    dedupe_key = models.CharField(
+        max_length=128, null=True, blank=True, unique=True, editable=False
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

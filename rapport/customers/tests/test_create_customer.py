@@ -12,8 +12,16 @@ pytestmark = pytest.mark.django_db
 def test_create_customer_stores_contact_points_normalised_with_one_primary_each(cast):
     customer = create_customer(
         actor=cast.agent,
-        profile={"given_name": "Jörg", "family_name": "Müller", "country": "de", "language": "DE", "time_zone": "Europe/Berlin"},
-        contacts=ContactInput(emails=["Joerg@Example.ORG", "j.mueller@example.com"], phones=["030 1234567"]),
+        profile={
+            "given_name": "Jörg",
+            "family_name": "Müller",
+            "country": "de",
+            "language": "DE",
+            "time_zone": "Europe/Berlin",
+        },
+        contacts=ContactInput(
+            emails=["Joerg@Example.ORG", "j.mueller@example.com"], phones=["030 1234567"]
+        ),
         tags=["VIP", "Newsletter"],
     )
     points = {(p.kind, p.normalized, p.is_primary) for p in customer.contact_points.all()}
@@ -30,8 +38,11 @@ def test_create_customer_stores_contact_points_normalised_with_one_primary_each(
 
 def test_any_contact_point_identifies_the_customer_later(cast):
     customer = create_customer(
-        actor=cast.agent, profile={"family_name": "Lee", "country": "GB"},
-        contacts=ContactInput(emails=["lee@example.co.uk", "second@example.co.uk"], phones=["+44 20 7946 0958"]),
+        actor=cast.agent,
+        profile={"family_name": "Lee", "country": "GB"},
+        contacts=ContactInput(
+            emails=["lee@example.co.uk", "second@example.co.uk"], phones=["+44 20 7946 0958"]
+        ),
     )
     assert identify_customer(email="SECOND@example.co.uk") == customer
     assert identify_customer(phone="+442079460958") == customer
@@ -49,9 +60,15 @@ def test_any_contact_point_identifies_the_customer_later(cast):
         ({"given_name": "", "family_name": ""}, None, "family_name"),
     ],
 )
-def test_invalid_input_is_rejected_with_the_field_named_and_nothing_saved(cast, profile, contacts, field):
+def test_invalid_input_is_rejected_with_the_field_named_and_nothing_saved(
+    cast, profile, contacts, field
+):
     before = Customer.objects.count(), ContactPoint.objects.count(), TimelineEvent.objects.count()
     with pytest.raises(ValidationError) as info:
         create_customer(actor=cast.agent, profile=profile, contacts=contacts)
     assert field in info.value.error_dict
-    assert (Customer.objects.count(), ContactPoint.objects.count(), TimelineEvent.objects.count()) == before
+    assert (
+        Customer.objects.count(),
+        ContactPoint.objects.count(),
+        TimelineEvent.objects.count(),
+    ) == before

@@ -15,7 +15,9 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--threads", type=int, default=8)
-        parser.add_argument("--no-worker", action="store_true", help="Do not start the background worker.")
+        parser.add_argument(
+            "--no-worker", action="store_true", help="Do not start the background worker."
+        )
 
     def handle(self, *args, host, port, threads, no_worker, **options):
         from waitress import serve
@@ -24,14 +26,18 @@ class Command(BaseCommand):
 
         worker = None
         if not no_worker:
-            worker = subprocess.Popen([sys.executable, "-m", "rapport", "run_huey", "--workers", "2"])
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "rapport", "run_huey", "--workers", "2"]
+            )
             self.stdout.write(f"Background worker started (pid {worker.pid}).")
 
         def stop(signum, frame):
             raise KeyboardInterrupt
 
         signal.signal(signal.SIGTERM, stop)
-        self.stdout.write(f"Rapport is serving on http://{host}:{port}/ (database: {settings.DATABASES['default']['NAME']})")
+        self.stdout.write(
+            f"Rapport is serving on http://{host}:{port}/ (database: {settings.DATABASES['default']['NAME']})"
+        )
         try:
             serve(application, host=host, port=port, threads=threads, ident="Rapport")
         except KeyboardInterrupt:
