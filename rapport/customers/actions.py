@@ -610,6 +610,8 @@ def update_organization(*, actor, organization: Organization, **fields: Any) -> 
     return organization
 
 
+LIFECYCLE_RANK = {LifecycleStage.LEAD: 0, LifecycleStage.CHURNED: 1, LifecycleStage.CUSTOMER: 2}
+
 #: Profile fields a merge may take from the merged customer.
 MERGEABLE_FIELDS = (
     "given_name",
@@ -687,6 +689,11 @@ def merge_customers(
             getattr(survivor, name) in (None, "", False) and value not in (None, "", False)
         ):
             setattr(survivor, name, value)
+    if "lifecycle_stage" not in take:
+        # A lead merged with a buyer is a customer: keep the more advanced stage.
+        survivor.lifecycle_stage = max(
+            survivor.lifecycle_stage, merged.lifecycle_stage, key=LIFECYCLE_RANK.__getitem__
+        )
     if merged.external_id and not survivor.external_id:
         survivor.external_id, merged.external_id = merged.external_id, None
         Customer.objects.filter(pk=merged.pk).update(external_id=None)

@@ -12,13 +12,12 @@ from django.utils.translation import gettext_lazy as _
 
 
 def fold(text: str) -> str:
-    """Return ``text`` lower-cased, without accents and with German umlauts spelt out.
+    """Return ``text`` lower-cased and without accents ("Müller" -> "muller", "Straße" -> "strasse").
 
-    Used for sort and search keys so that "Müller", "Mueller" and "muller" meet.
+    Used for sort and search keys; the search also tries the German spelling with "ue", so
+    "Müller", "Mueller" and "muller" meet (see ``customers.queries.search_variants``).
     """
-    text = (text or "").casefold().strip()
-    for src, dst in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
-        text = text.replace(src, dst)
+    text = (text or "").casefold().strip().replace("ß", "ss")
     decomposed = unicodedata.normalize("NFKD", text)
     ascii_text = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(ascii_text.split())

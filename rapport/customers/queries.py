@@ -138,24 +138,46 @@ def search_customers(qs: QuerySet[Customer], query: str) -> QuerySet[Customer]:
             "customer_id"
         )
         return qs.filter(pk__in=ids)
-    words = fold(query).split()
-    if not words:
-        return qs
     condition = Q()
-    if len(words) == 1:
-        word = words[0]
-        condition = _prefix("family_key", word) | _prefix("given_key", word)
-    else:
-        first, rest = words[0], " ".join(words[1:])
-        last, head = words[-1], " ".join(words[:-1])
-        condition = (
-            (_prefix("given_key", head) & _prefix("family_key", last))
-            | (_prefix("family_key", first) & _prefix("given_key", rest))
-            | _prefix("family_key", " ".join(words))
-            | _prefix("given_key", " ".join(words))
-        )
-    org_ids = Organization.objects.filter(_prefix("name_key", " ".join(words))).values("id")[:50]
+    variants = search_variants(query)
+    for variant in variants:
+        condition |= _name_condition(variant.split())
+    org_condition = Q()
+    for variant in variants:
+        org_condition |= _prefix("name_key", variant)
+    org_ids = Organization.objects.filter(org_condition).values("id")[:50]
     return qs.filter(condition | Q(organization_id__in=org_ids))
+
+
+UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
+
+
+def search_variants(text: str) -> list[str]:
+    """Return the folded spellings to search for: "Müller" also as "mueller", "Mueller" also as "muller"."""
+    plain = fold(text)
+    expanded = fold(text.translate(UMLAUTS))
+    contracted = plain.replace("ae", "a").replace("oe", "o").replace("ue", "u")
+    return [
+        v
+        for i, v in enumerate((plain, expanded, contracted))
+        if v and v not in (plain, expanded)[:i]
+    ]
+
+
+def _name_condition(words: list[str]) -> Q:
+    if not words:
+        return Q(pk__in=[])
+    if len(words) == 1:
+        return _prefix("family_key", words[0]) | _prefix("given_key", words[0])
+    first, rest = words[0], " ".join(words[1:])
+    last, head = words[-1], " ".join(words[:-1])
+    whole = " ".join(words)
+    return (
+        (_prefix("given_key", head) & _prefix("family_key", last))
+        | (_prefix("family_key", first) & _prefix("given_key", rest))
+        | _prefix("family_key", whole)
+        | _prefix("given_key", whole)
+    )
 
 
 def _prefix(field: str, prefix: str) -> Q:
@@ -303,14 +325,18 @@ def duplicate_candidates(customer: Customer, *, limit: int = 20) -> list[Duplica
         for kind, normalized in points:
             condition |= Q(kind=kind, normalized=normalized)
         matches = (
-            ContactPoint.objects.filter(condition).exclude(customer=customer).select_related("customer")[: limit * 4]
+            ContactPoint.objects.filter(condition)
+            .exclude(customer=customer)
+            .select_related("customer")[: limit * 4]
         )
         for point in matches:
             entry = found.setdefault(point.customer_id, DuplicateCandidate(point.customer, [], 0))
             entry.reasons.append(f"{point.kind}:{point.value}")
             entry.score += 50
     if customer.family_key:
-        same_family = Customer.objects.filter(family_key=customer.family_key).exclude(pk=customer.pk)[:500]
+        same_family = Customer.objects.filter(family_key=customer.family_key).exclude(
+            pk=customer.pk
+        )[:500]
         for other in same_family:
             a, b = customer.given_key, other.given_key
             similar = bool(a and b) and (
@@ -326,3 +352,92 @@ def duplicate_candidates(customer: Customer, *, limit: int = 20) -> list[Duplica
                 if customer.birthday and customer.birthday == other.birthday:
                     entry.score += 20
     return sorted(found.values(), key=lambda c: (-c.score, c.customer.pk))[:limit]
+
+
+# --- Pages: primary contacts, timeline, organisations ---------------------------------------
+
+
+def attach_primary_contacts(customers: list[Customer]) -> None:
+    """Set ``primary_email`` and ``primary_phone`` on each customer, loading them in one query."""
+    from django.db.models import Prefetch, prefetch_related_objects
+
+    prefetch_related_objects(
+        customers,
+        Prefetch(
+            "contact_points",
+            queryset=ContactPoint.objects.filter(
+                is_primary=True, kind__in=(ContactKind.EMAIL, ContactKind.PHONE)
+            ),
+            to_attr="primary_points",
+        ),
+    )
+    for customer in customers:
+        points = {p.kind: p for p in customer.primary_points}
+        customer.primary_email = points.get(ContactKind.EMAIL)
+        customer.primary_phone = points.get(ContactKind.PHONE)
+
+
+def timeline_page(customer: Customer, *, before: str | None = None, limit: int = 20):
+    """Return ``customer``'s timeline events newest first, starting after the cursor ``before``.
+
+    Keyset pagination on (occurred_at, id); returns the events and the cursor of the next page
+    (None on the last page).
+    """
+    from django.utils.dateparse import parse_datetime
+
+    from rapport.timeline.models import TimelineEvent
+
+    qs = TimelineEvent.objects.filter(customer=customer)
+    decoded = _decode_cursor(before) if before else None
+    if decoded and len(decoded[0]) == 2:
+        at = parse_datetime(str(decoded[0][0]))
+        try:
+            pk = int(decoded[0][1])
+        except (TypeError, ValueError):
+            at = None
+        if at is not None:
+            qs = qs.filter(Q(occurred_at__lt=at) | Q(occurred_at=at, id__lt=pk))
+    rows = list(qs.select_related("actor").order_by("-occurred_at", "-id")[: limit + 1])
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = _encode_cursor([rows[-1].occurred_at.isoformat(), rows[-1].pk], "next")
+    return rows, next_cursor
+
+
+def search_organizations(qs: QuerySet[Organization], query: str) -> QuerySet[Organization]:
+    """Narrow ``qs`` to organisations whose name starts with ``query`` (ignoring case and accents)."""
+    words = fold(query or "")
+    if not words:
+        return qs
+    return qs.filter(_prefix("name_key", words))
+
+
+def organization_page(
+    qs: QuerySet[Organization], *, cursor: str | None = None, page_size: int = 25
+) -> tuple[list[Organization], str | None]:
+    """Return one page of ``qs`` by name (keyset on name_key, id) and the cursor of the next page."""
+    fields = ("name_key", "id")
+    decoded = _decode_cursor(cursor) if cursor else None
+    if decoded and len(decoded[0]) == len(fields):
+        qs = qs.filter(_after(fields, decoded[0]))
+    rows = list(qs.order_by(*fields).select_related("account_manager")[: page_size + 1])
+    next_cursor = None
+    if len(rows) > page_size:
+        rows = rows[:page_size]
+        next_cursor = _encode_cursor([rows[-1].name_key, rows[-1].pk], "next")
+    return rows, next_cursor
+
+
+def find_organization(user, text: str) -> Organization | None:
+    """Return the visible organisation named by ``text``: "Name #id" or an exact (folded) name."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    qs = visible_organizations(user)
+    head, sep, tail = text.rpartition("#")
+    if sep and tail.strip().isdigit():
+        found = qs.filter(pk=int(tail.strip())).first()
+        if found is not None:
+            return found
+    return qs.filter(name_key=fold(text)[:200]).order_by("id").first()
