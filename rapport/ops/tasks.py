@@ -1,0 +1,17 @@
+"""Background jobs of the operations app."""
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from rapport.ops.actions import record_heartbeat
+
+
+@db_task(retries=3, retry_delay=5)
+def heartbeat() -> None:
+    """Record that a worker picked up a job (enqueued on demand, e.g. by the health check)."""
+    record_heartbeat()
+
+
+@db_periodic_task(crontab(minute="*"))
+def periodic_heartbeat() -> None:
+    record_heartbeat()
