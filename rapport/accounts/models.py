@@ -106,3 +106,30 @@ class ApiToken(models.Model):
     @classmethod
     def generate_raw(cls) -> str:
         return cls.PREFIX + secrets.token_urlsafe(32)
+
+
+class IdempotencyKey(models.Model):
+    """The stored outcome of one API request sent with an ``Idempotency-Key`` header.
+
+    A repeat of the request with the same key replays ``response_body``; the unique
+    constraint on (user, key) makes two concurrent requests with one key create one row.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(default=0)
+    response_body = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return self.key

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rapport.commerce.models import Order, OrderLine, OrderStatus, Product
-from rapport.commerce.money import format_money, parse_amount, validate_currency
+from rapport.commerce.money import check_amount_range, format_money, parse_amount, validate_currency
 from rapport.customers.models import Customer, LifecycleStage
 from rapport.timeline.actions import record_event
 from rapport.timeline.models import EventKind
@@ -138,6 +138,15 @@ def clean_order(
                 line_total=unit_price * quantity,
             )
         )
+    total = Decimal("0")
+    for line in cleaned_lines:
+        total += line.line_total
+        try:
+            check_amount_range(line.line_total)
+            check_amount_range(total)
+        except ValidationError as exc:
+            errors.setdefault("lines", []).append(exc)
+            break
     if errors:
         raise ValidationError(errors)
     return {"currency": currency, "lines": cleaned_lines}

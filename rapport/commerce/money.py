@@ -9,6 +9,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 CENT = Decimal("0.01")
+#: The largest amount a MoneyField (14 digits, 2 places) can store.
+MAX_AMOUNT = Decimal("999999999999.99")
 KNOWN_CURRENCIES = frozenset(list_currencies())
 
 
@@ -65,7 +67,17 @@ def parse_amount(value, *, decimal_comma: bool | None = None) -> Decimal:
         raise ValidationError(
             _("“%(value)s” is not an amount."), code="invalid_amount", params={"value": value}
         )
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    amount = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    check_amount_range(amount)
+    return amount
+
+
+def check_amount_range(amount: Decimal) -> None:
+    """Raise if ``amount`` does not fit the money columns."""
+    if abs(amount) > MAX_AMOUNT:
+        raise ValidationError(
+            _("The amount is too large (at most %(max)s)."), code="amount_too_large", params={"max": MAX_AMOUNT}
+        )
 
 
 def validate_currency(code: str) -> str:

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Max, Min, QuerySet, Sum
 
-from rapport.commerce.models import NON_REVENUE_STATUSES, Order
+from rapport.commerce.models import NON_REVENUE_STATUSES, Order, Product
 from rapport.commerce.money import Money
 from rapport.customers.models import Customer
 from rapport.customers.queries import visible_customers
@@ -46,3 +46,10 @@ def purchase_summary(customer: Customer) -> PurchaseSummary:
         if row["n"]
     ]
     return PurchaseSummary(revenue, dates["count"], dates["first"], dates["last"], average)
+
+
+def visible_products(user) -> QuerySet[Product]:
+    """Return the products ``user`` may see: the whole catalogue for staff, nothing otherwise."""
+    if user is None or not getattr(user, "is_staff_member", False):
+        return Product.objects.none()
+    return Product.objects.all()

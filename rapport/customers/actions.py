@@ -563,48 +563,90 @@ def record_consent(
     return record
 
 
+ORGANIZATION_FIELDS = (
+    "name",
+    "external_id",
+    "domain",
+    "vat_id",
+    "country",
+    "industry",
+    "phone",
+    "account_manager",
+    "notes",
+)
+
+
+def clean_organization(
+    fields: dict[str, Any], *, instance: Organization | None = None
+) -> dict[str, Any]:
+    """Return organisation fields validated and normalised, or raise ``ValidationError`` naming each bad field."""
+    unknown = set(fields) - set(ORGANIZATION_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown organization fields: {sorted(unknown)}")
+    errors: dict[str, list[ValidationError]] = {}
+    cleaned: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name == "account_manager":
+            if value is not None and not value.is_staff_member:
+                errors[name] = [
+                    ValidationError(
+                        _("The account manager must be an active staff user."),
+                        code="invalid_account_manager",
+                    )
+                ]
+            cleaned[name] = value
+            continue
+        value = (value or "").strip() if isinstance(value, str) or value is None else str(value)
+        limit = Organization._meta.get_field(name).max_length
+        if limit and len(value) > limit:
+            errors[name] = [
+                ValidationError(
+                    _("Use at most %(limit)d characters."), code="too_long", params={"limit": limit}
+                )
+            ]
+            continue
+        try:
+            if name == "country":
+                value = validators.validate_country(value)
+            elif name == "phone" and value:
+                value = validators.normalize_phone(
+                    value, fields.get("country") or (instance.country if instance else None)
+                )
+        except ValidationError as exc:
+            errors[name] = [exc]
+            continue
+        cleaned[name] = value
+    if "name" in cleaned and not cleaned["name"] or (instance is None and "name" not in fields):
+        errors["name"] = [ValidationError(_("This field is required."), code="required")]
+    if "external_id" in cleaned:
+        cleaned["external_id"] = cleaned["external_id"] or None
+        others = Organization.objects.filter(external_id=cleaned["external_id"])
+        if instance is not None:
+            others = others.exclude(pk=instance.pk)
+        if cleaned["external_id"] and others.exists():
+            errors["external_id"] = [
+                ValidationError(
+                    _("An organization with this external ID already exists."),
+                    code="duplicate_external_id",
+                )
+            ]
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
 @transaction.atomic
 def create_organization(*, actor, name: str, **fields: Any) -> Organization:
     """Create an organisation."""
-    errors = {}
-    name = (name or "").strip()
-    if not name:
-        errors["name"] = [ValidationError(_("This field is required."), code="required")]
-    if "country" in fields:
-        try:
-            fields["country"] = validators.validate_country(fields["country"])
-        except ValidationError as exc:
-            errors["country"] = [exc]
-    if (
-        fields.get("external_id")
-        and Organization.objects.filter(external_id=fields["external_id"]).exists()
-    ):
-        errors["external_id"] = [
-            ValidationError(
-                _("An organization with this external ID already exists."),
-                code="duplicate_external_id",
-            )
-        ]
-    if errors:
-        raise ValidationError(errors)
-    fields["external_id"] = fields.get("external_id") or None
-    return Organization.objects.create(name=name[:200], **fields)
+    cleaned = clean_organization({"name": name, **fields})
+    return Organization.objects.create(**cleaned)
 
 
 @transaction.atomic
 def update_organization(*, actor, organization: Organization, **fields: Any) -> Organization:
     """Change an organisation's fields."""
-    errors = {}
-    if "name" in fields and not (fields["name"] or "").strip():
-        errors["name"] = [ValidationError(_("This field is required."), code="required")]
-    if "country" in fields:
-        try:
-            fields["country"] = validators.validate_country(fields["country"])
-        except ValidationError as exc:
-            errors["country"] = [exc]
-    if errors:
-        raise ValidationError(errors)
-    for name, value in fields.items():
+    cleaned = clean_organization(fields, instance=organization)
+    for name, value in cleaned.items():
         setattr(organization, name, value)
     organization.save()
     return organization
