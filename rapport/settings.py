@@ -151,6 +151,8 @@ RAPPORT_DEFAULT_COUNTRY = env("RAPPORT_DEFAULT_COUNTRY", "DE")
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# The project package is not an app, so its static folder must be named for the finders.
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "media/"
 WHITENOISE_USE_FINDERS = True

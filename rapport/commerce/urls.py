@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from rapport.commerce import views
 
 app_name = "commerce"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("products/", views.product_list, name="product_list"),
+    path("orders/<int:order_id>/", views.order_detail, name="order_detail"),
+]

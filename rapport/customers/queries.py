@@ -407,10 +407,10 @@ def timeline_page(customer: Customer, *, before: str | None = None, limit: int =
 
 def search_organizations(qs: QuerySet[Organization], query: str) -> QuerySet[Organization]:
     """Narrow ``qs`` to organisations whose name starts with ``query`` (ignoring case and accents)."""
-    words = fold(query or "")
-    if not words:
-        return qs
-    return qs.filter(_prefix("name_key", words))
+    condition = Q()
+    for variant in search_variants(query or ""):
+        condition |= _prefix("name_key", variant)
+    return qs.filter(condition) if condition else qs
 
 
 def organization_page(

@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -97,7 +97,7 @@ def test_unknown_language_falls_back_to_english():
 
 
 def test_local_time_uses_the_customers_time_zone():
-    moment = datetime(2026, 7, 1, 12, 0, tzinfo=timezone.utc)
+    moment = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
     assert make(time_zone="America/New_York").local_time(moment).hour == 8
     assert make(time_zone="Europe/Berlin").local_time(moment).hour == 14
     assert make(time_zone="").local_time(moment) is None
