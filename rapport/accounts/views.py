@@ -1,26 +1,20 @@
 """Sign-in related pages, personal preferences and API tokens."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from rapport.accounts.access import staff_required
 from rapport.accounts.actions import create_api_token, revoke_api_token, update_preferences
 from rapport.accounts.forms import PreferencesForm, TokenForm
 from rapport.accounts.models import ApiToken
 
 
-def _staff(request):
-    if not request.user.is_staff_member:
-        raise PermissionDenied
-
-
-@login_required
+@staff_required
 def preferences(request):
-    _staff(request)
     if request.method == "POST":
         form = PreferencesForm(request.POST)
         if form.is_valid():
@@ -43,9 +37,8 @@ def preferences(request):
     return render(request, "accounts/preferences.html", {"form": form})
 
 
-@login_required
+@staff_required
 def tokens(request):
-    _staff(request)
     new_raw = None
     if request.method == "POST":
         form = TokenForm(request.POST)
@@ -60,10 +53,9 @@ def tokens(request):
     )
 
 
-@login_required
+@staff_required
 @require_POST
 def revoke_token(request, token_id: int):
-    _staff(request)
     token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
     revoke_api_token(token=token)
     messages.success(request, _("The token “%(name)s” was revoked.") % {"name": token.name})

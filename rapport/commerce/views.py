@@ -5,10 +5,10 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import render
 
+from rapport.accounts.access import staff_required
 from rapport.commerce.forms import ProductFilterForm
 from rapport.commerce.models import Order
 from rapport.commerce.queries import visible_orders, visible_products
-from rapport.customers.views import staff_required
 
 PRODUCTS_PER_PAGE = 50
 

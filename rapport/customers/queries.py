@@ -5,7 +5,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
 from rapport.accounts.models import Role
@@ -46,10 +45,6 @@ def get_customer(user, customer_id) -> Customer:
         raise Customer.DoesNotExist from None
     return visible_customers(user).get(pk=customer_id)
 
-
-def require_staff(user) -> None:
-    if not getattr(user, "is_staff_member", False):
-        raise PermissionDenied
 
 
 def find_customers_by_contact(kind: str, value: str) -> QuerySet[Customer]:

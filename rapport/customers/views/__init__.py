@@ -1,6 +1,6 @@
 """The staff pages for customers and organisations, split by concept."""
 
-from rapport.customers.views.access import staff_required
+from rapport.accounts.access import staff_required
 from rapport.customers.views.customers import (
     customer_create,
     customer_edit,

@@ -1,28 +1,13 @@
 """Who may open the staff pages."""
 
-from functools import wraps
-
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from rapport.accounts.models import Role
 from rapport.customers.models import Customer
-from rapport.customers.queries import get_customer, require_staff
+from rapport.customers.queries import get_customer
 
 MERGE_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
-
-
-def staff_required(view):
-    """Send anonymous visitors to the login page and refuse everyone who is not staff (403)."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        require_staff(request.user)
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def can_merge(user) -> bool:

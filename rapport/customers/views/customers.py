@@ -5,11 +5,12 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from rapport.accounts.access import staff_required
 from rapport.accounts.queries import staff_users
 from rapport.customers import actions, queries
 from rapport.customers.forms import CustomerFilterForm, CustomerForm, add_errors
 from rapport.customers.models import CustomFieldDefinition, Tag
-from rapport.customers.views.access import load_customer, staff_required
+from rapport.customers.views.access import load_customer
 
 TAG_CHOICES_LIMIT = 300
 

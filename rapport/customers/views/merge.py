@@ -8,12 +8,13 @@ from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from rapport.accounts.access import staff_required
 from rapport.accounts.models import User
 from rapport.customers import actions, queries
 from rapport.customers.forms import MergeForm, add_errors
 from rapport.customers.models import Customer, Organization
 from rapport.customers.templatetags.customers import country_name, language_name
-from rapport.customers.views.access import load_customer, require_merge_permission, staff_required
+from rapport.customers.views.access import load_customer, require_merge_permission
 
 RECENT_CUSTOMERS_CHECKED = 20
 

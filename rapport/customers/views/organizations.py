@@ -6,11 +6,11 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from rapport.accounts.access import staff_required
 from rapport.accounts.queries import staff_users
 from rapport.customers import actions, queries
 from rapport.customers.forms import OrganizationForm, add_errors
 from rapport.customers.models import Organization
-from rapport.customers.views.access import staff_required
 
 CUSTOMERS_SHOWN = 50
 FIELDS = ("external_id", "domain", "vat_id", "country", "industry", "phone", "notes")

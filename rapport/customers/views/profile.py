@@ -15,6 +15,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from rapport.accounts.access import staff_required
 from rapport.commerce.queries import purchase_summary, visible_orders
 from rapport.customers import actions, queries
 from rapport.customers.forms import (
@@ -27,7 +28,7 @@ from rapport.customers.forms import (
 )
 from rapport.customers.greetings import greeting
 from rapport.customers.models import ConsentSource, ContactPoint, Customer, CustomFieldDefinition
-from rapport.customers.views.access import can_merge, load_customer, staff_required
+from rapport.customers.views.access import can_merge, load_customer
 from rapport.timeline import actions as timeline_actions
 
 TIMELINE_PAGE = 20
