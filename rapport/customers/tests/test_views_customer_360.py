@@ -277,3 +277,26 @@ def test_contact_changes_need_post(agent_client, cast):
     point = cast.customer.contact_points.get()
     url = reverse("customers:contact_remove", args=[cast.customer.pk, point.pk])
     assert agent_client.get(url).status_code == 405
+
+
+def test_360_page_query_count_does_not_grow_with_orders_events_or_contacts(
+    agent_client, schmidt, django_assert_max_num_queries
+):
+    def add_history(start, n):
+        for i in range(start, start + n):
+            order = OrderFactory(customer=schmidt, total=Decimal("10.00"))
+            OrderLineFactory(order=order)
+            TimelineEventFactory(customer=schmidt, title=f"Event {i}")
+            ContactPoint.objects.create(
+                customer=schmidt,
+                kind=ContactKind.PHONE,
+                value=f"+4930123456{i:02d}",
+                normalized=f"+4930123456{i:02d}",
+            )
+
+    add_history(0, 2)
+    with django_assert_max_num_queries(40) as few:
+        assert detail(agent_client, schmidt).status_code == 200
+    add_history(2, 15)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert detail(agent_client, schmidt).status_code == 200
