@@ -109,3 +109,61 @@ def record_events_bulk(events: list[TimelineEvent], *, batch_size: int = 2000) -
             raise ValueError(f"unknown timeline event kind {event.kind!r}")
         event.title = event.title[:255]
     TimelineEvent.objects.bulk_create(events, batch_size=batch_size, ignore_conflicts=any(e.dedupe_key for e in events))
+
+
+def record_event_for_customers(
+    *,
+    customer_ids: list[int],
+    kind: str,
+    title: str,
+    body: str = "",
+    actor_id: int | None = None,
+    occurred_at: datetime | None = None,
+    data: dict[str, Any] | None = None,
+    source_type: str = "",
+    source_ids: list[str] | None = None,
+) -> None:
+    """Record the same event in many customers' timelines with one prepared insert (imports).
+
+    ``source_ids``, when given, holds the source row's id for each customer in order. Unlike
+    ``record_events_bulk`` no model instances are built: a hundred thousand rows take a
+    fraction of a second. Other databases than SQLite and PostgreSQL use ``bulk_create``.
+    """
+    from django.db import connection
+
+    if kind not in EventKind.values:
+        raise ValueError(f"unknown timeline event kind {kind!r}")
+    if not customer_ids:
+        return
+    when = occurred_at or timezone.now()
+    source_ids = source_ids or [""] * len(customer_ids)
+    if connection.vendor not in ("sqlite", "postgresql"):
+        record_events_bulk(
+            [
+                TimelineEvent(
+                    customer_id=customer_id, kind=kind, title=title, body=body,
+                    actor_id=actor_id, occurred_at=when, created_at=when, data=data or {},
+                    source_type=source_type, source_id=source_id,
+                )
+                for customer_id, source_id in zip(customer_ids, source_ids, strict=True)
+            ]
+        )  # fmt: skip
+        return
+    meta = TimelineEvent._meta
+    prepared_when = meta.get_field("occurred_at").get_db_prep_save(when, connection)
+    prepared_data = meta.get_field("data").get_db_prep_save(data or {}, connection)
+    names = ("customer", "kind", "occurred_at", "actor", "channel", "title", "body", "data",
+             "source_type", "source_id", "created_at")  # fmt: skip
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(meta.get_field(name).column) for name in names)
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608 - names from the model
+        f"VALUES ({', '.join(['%s'] * len(names))})"
+    )
+    rows = [
+        (customer_id, kind, prepared_when, actor_id, "", title[:255], body, prepared_data,
+         source_type, source_id, prepared_when)
+        for customer_id, source_id in zip(customer_ids, source_ids, strict=True)
+    ]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)

@@ -1,15 +1,11 @@
 """End to end in headless Chromium: log in, create a customer, find it, open its 360 page."""
 
-import os
 from pathlib import Path
 
 import pytest
 
 from rapport.conftest import PASSWORD
 from rapport.factories import CustomerFactory, UserFactory
-
-# live_server runs Django in a thread while Playwright's sync API runs an event loop here.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

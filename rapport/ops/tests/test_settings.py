@@ -7,7 +7,8 @@ import pytest
 
 
 def run_rapport(args, env_overrides, tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY", "DEBUG")}
+    unset = ("DATABASE_URL", "SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     env.update({"RAPPORT_VAR_DIR": str(tmp_path), **env_overrides})
     return subprocess.run(
         [sys.executable, "-m", "rapport", *args],
