@@ -1,0 +1,110 @@
+"""``rapport demo``: load realistic demo data (see rapport.demo.actions)."""
+
+import json
+import sys
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from rapport.demo.actions import create_demo_staff, database_has_customers, load_demo_data
+
+
+class Command(BaseCommand):
+    help = (
+        "Generate realistic demo customers (7 languages) with contact points, organisations, "
+        "orders and timeline events. With --if-empty, also create a demo administrator."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--customers", type=int, default=2000, help="how many (default 2000)")
+        parser.add_argument("--seed", type=int, default=None, help="random seed (reproducible)")
+        parser.add_argument(
+            "--orders",
+            action="store_true",
+            default=True,
+            help="generate orders (default)",
+        )
+        parser.add_argument("--no-orders", dest="orders", action="store_false")
+        parser.add_argument(
+            "--events-per-customer",
+            type=int,
+            default=0,
+            help="average timeline events per customer, filled up with messages and calls "
+            "(default 0: only profile, order, consent and note events)",
+        )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="only when there are no customers yet; then also create the demo administrator",
+        )
+        parser.add_argument("--stats-json", help="write the load statistics to this file")
+
+    def handle(self, *args, **options):
+        count = options["customers"]
+        if count < 0:
+            raise CommandError("--customers must not be negative")
+        if options["if_empty"]:
+            if database_has_customers():
+                from rapport.demo.actions import credentials_path
+
+                self.stdout.write("The database already has customers: demo data skipped.")
+                path = credentials_path()
+                if path.exists():
+                    self.stdout.write(f"Demo administrator credentials: {path}")
+                return
+            admin = create_demo_staff()
+            self._print_admin(admin)
+        progress_stream = self.stdout if sys.stdout.isatty() or options["verbosity"] > 1 else None
+        started = time.perf_counter()
+
+        def progress(done, total, stats):
+            if options["verbosity"] == 0:
+                return
+            rate = stats.customers_per_second
+            line = f"{done:,} / {total:,} customers ({rate:,.0f} customers/s)"
+            if progress_stream:
+                self.stdout.write("\r" + line, ending="")
+                self.stdout.flush()
+            elif done == total or done % 100_000 == 0:
+                self.stdout.write(line)
+
+        stats = load_demo_data(
+            customers=count,
+            seed=options["seed"],
+            orders=options["orders"],
+            events_per_customer=options["events_per_customer"],
+            progress=progress,
+        )
+        if progress_stream and count and options["verbosity"]:
+            self.stdout.write("")
+        elapsed = time.perf_counter() - started
+        if options["verbosity"]:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Created {stats.customers:,} customers with {stats.contact_points:,} contact "
+                    f"points in {stats.seconds['customers']:.2f} s: "
+                    f"{stats.customers_per_second:,.0f} customers/s"
+                )
+            )
+            self.stdout.write(
+                f"  {stats.organizations:,} organizations, {stats.orders:,} orders with "
+                f"{stats.order_lines:,} lines ({stats.seconds['orders']:.2f} s), "
+                f"{stats.events:,} timeline events ({stats.seconds['events']:.2f} s, "
+                f"{stats.events_per_second:,.0f}/s), {stats.consents:,} consent records; "
+                f"{elapsed:.1f} s in all"
+            )
+        if options["stats_json"]:
+            with open(options["stats_json"], "w", encoding="utf-8") as handle:
+                json.dump(stats.as_dict() | {"wall_seconds": round(elapsed, 3)}, handle, indent=2)
+
+    def _print_admin(self, admin):
+        if admin.password is None:
+            self.stdout.write(f"Demo administrator exists; credentials in {admin.credentials_path}")
+            return
+        bar = "=" * 60
+        self.stdout.write(bar)
+        self.stdout.write(self.style.SUCCESS("Demo administrator created"))
+        self.stdout.write(f"  username: {admin.username}")
+        self.stdout.write(f"  password: {admin.password}")
+        self.stdout.write(f"  (also in {admin.credentials_path}, readable only by you)")
+        self.stdout.write(bar)
