@@ -23,7 +23,7 @@ from itertools import chain
 
 from django.core.management.color import no_style
 from django.db import connections, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from rapport.commerce.models import Order, OrderLine, Product
@@ -184,7 +184,8 @@ class DemoGenerator:
         # SQLite keeps Django's naive-UTC text format; PostgreSQL gets an explicit offset.
         self.tz_suffix = "" if self.vendor == "sqlite" else "+00:00"
         self.now = timezone.now().replace(microsecond=0)
-        self.language = "de" if (_("Customer created") == "Kunde angelegt") else "en"
+        # The active UI language decides how amounts in order titles are written.
+        self.language = "de" if (translation.get_language() or "en").startswith("de") else "en"
 
     # --- setup ------------------------------------------------------------------------------
 
