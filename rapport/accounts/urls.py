@@ -7,6 +7,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("preferences/", views.preferences, name="preferences"),
+    path("language/", views.switch_language, name="switch_language"),
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/<int:token_id>/revoke/", views.revoke_token, name="revoke_token"),
     path(

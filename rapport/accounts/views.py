@@ -1,11 +1,13 @@
 """Sign-in related pages, personal preferences and API tokens."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 from rapport.accounts.access import staff_required
 from rapport.accounts.actions import create_api_token, revoke_api_token, update_preferences
@@ -35,6 +37,17 @@ def preferences(request):
             initial={"language": request.user.language, "time_zone": request.user.time_zone}
         )
     return render(request, "accounts/preferences.html", {"form": form})
+
+
+@require_POST
+def switch_language(request):
+    """Switch the interface language; a signed-in user keeps it as their preference."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        request.user.language = language
+        request.user.save(update_fields=["language"])
+    return response
 
 
 @staff_required

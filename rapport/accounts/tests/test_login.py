@@ -92,3 +92,21 @@ def test_api_token_made_in_the_ui_is_shown_once_and_stored_hashed(client, cast):
     token = ApiToken.objects.get(user=cast.agent)
     assert token.key_hash != raw and raw not in token.key_hash and len(token.key_hash) == 64
     assert raw not in client.get("/accounts/tokens/").content.decode()
+
+
+def test_language_switch_in_the_top_bar_is_remembered_for_the_user(client, cast):
+    cast.agent.language = "en"
+    cast.agent.save()
+    client.force_login(cast.agent)
+    response = client.post("/accounts/language/", {"language": "de", "next": "/customers/"})
+    assert response.status_code == 302 and response["Location"] == "/customers/"
+    cast.agent.refresh_from_db()
+    assert cast.agent.language == "de"
+    assert "Kunden" in client.get("/customers/").content.decode()
+
+
+def test_language_switch_works_before_login_and_ignores_unknown_languages(client, cast):
+    client.post("/accounts/language/", {"language": "de", "next": "/login/"})
+    assert "Anmelden" in client.get("/login/").content.decode()
+    client.post("/accounts/language/", {"language": "xx", "next": "/login/"})
+    assert "Anmelden" in client.get("/login/").content.decode()
