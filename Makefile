@@ -22,7 +22,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 ## run: install, migrate, load demo data into an empty database, serve on http://127.0.0.1:$(PORT) with a worker
 run: $(VENV)/.installed
 	$(BIN)/rapport migrate --noinput -v0
-	$(BIN)/rapport demo --if-empty --customers 2000
+	$(BIN)/rapport demo --if-empty --customers 2000 --events-per-customer 8
 	$(BIN)/rapport serve --port $(PORT)
 
 ## test: install dev tools, PostgreSQL and Chromium from Debian, run the suite on SQLite and PostgreSQL

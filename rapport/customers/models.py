@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def fold(text: str) -> str:
@@ -35,8 +36,8 @@ class KeyField(models.CharField):
 
 class Salutation(models.TextChoices):
     NONE = "", _("none")
-    MR = "mr", _("Mr / Herr")
-    MS = "ms", _("Ms / Frau")
+    MR = "mr", pgettext_lazy("salutation", "Mr")
+    MS = "ms", pgettext_lazy("salutation", "Ms")
     MX = "mx", _("neutral")
 
 

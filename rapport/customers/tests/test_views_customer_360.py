@@ -87,7 +87,7 @@ def test_timeline_times_are_shown_in_the_viewers_time_zone(agent_client, cast):
         customer=cast.customer, occurred_at=datetime(2025, 3, 4, 12, 0, tzinfo=UTC)
     )
     html = detail(agent_client, cast.customer).content.decode()
-    assert "03/04/2025 9 p.m." in html  # 12:00 UTC is 21:00 in Tokyo
+    assert "04/03/2025 21:00" in html  # 12:00 UTC is 21:00 in Tokyo
 
 
 def test_timeline_load_more_pages_by_keyset(agent_client, cast):
