@@ -115,12 +115,16 @@ DATABASE_URL = env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'rapport.sqlite3'}")
 DATABASES = {
     "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 0))
 }
+# SQLite maps this much of the database file into each process (MB). Mapped pages count in
+# the process's resident memory; 256 MB put a web process at 390 MB. See docs/decisions.md.
+SQLITE_MMAP_MB = env_int("SQLITE_MMAP_MB", 0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers and the worker run beside a writer; IMMEDIATE avoids lock upgrades.
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;"
-            " PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY;"
+            f" PRAGMA cache_size=-65536; PRAGMA mmap_size={SQLITE_MMAP_MB * 2**20};"
+            " PRAGMA temp_store=MEMORY;"
         ),
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,

@@ -387,12 +387,17 @@ def list_customers(
         "organization": organization,
         "is_vip": is_vip,
     }
-    qs = queries.filter_customers(queries.visible_customers(request.auth), filters)
-    qs = queries.search_customers(qs, q)
     if cursor:
         _check_customer_cursor(cursor, sort)
     try:
-        page = queries.customer_page(qs, sort=sort, cursor=cursor, page_size=limit)
+        page = queries.customer_list_page(
+            queries.visible_customers(request.auth),
+            query=q,
+            filters=filters,
+            sort=sort,
+            cursor=cursor,
+            page_size=limit,
+        )
     except (ValidationError, TypeError, ValueError):
         raise invalid_cursor() from None
     return {

@@ -7,6 +7,8 @@ and imports) and their ``ValidationError`` is mapped back onto the fields by ``a
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import translation
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from rapport.accounts.queries import staff_users
@@ -57,6 +59,45 @@ class Form(forms.Form):
         super().__init__(*args, **kwargs)
 
 
+class QuickSelect(forms.Select):
+    """A ``<select>`` that writes its options in Python: the HTML of Django's templates, faster.
+
+    Django renders every ``<option>`` through two template includes; the list's filter form
+    has some 700 options (countries, languages, tags), which cost 20 ms per page.
+    """
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        parts = [format_html('<select name="{}"{}>', widget["name"], _attrs_html(widget["attrs"]))]
+        for group_name, options, _index in widget["optgroups"]:
+            if group_name:
+                parts.append(format_html('\n  <optgroup label="{}">', group_name))
+            parts.extend(
+                format_html(
+                    '\n  <option value="{}"{}>{}</option>\n',
+                    str(option["value"]),
+                    _attrs_html(option["attrs"]),
+                    option["label"],
+                )
+                for option in options
+            )
+            if group_name:
+                parts.append("\n  </optgroup>")
+        parts.append("\n</select>")
+        return mark_safe("".join(parts))  # noqa: S308 - every part is escaped by format_html
+
+
+def _attrs_html(attrs: dict) -> SafeString:
+    """Return ``attrs`` as Django's ``attrs.html`` writes them (True: bare name, False: left out)."""
+    return mark_safe(  # noqa: S308 - every part is escaped by format_html
+        "".join(
+            format_html(" {}", name) if value is True else format_html(' {}="{}"', name, str(value))
+            for name, value in attrs.items()
+            if value is not False
+        )
+    )
+
+
 def _staff_choices(empty_label) -> list[tuple[str, str]]:
     return [("", empty_label)] + [
         (str(u.pk), u.get_full_name() or u.username) for u in staff_users()
@@ -78,17 +119,23 @@ class CustomerFilterForm(Form):
             }
         ),
     )
-    tag = forms.ChoiceField(label=_("Tag"), required=False)
-    country = forms.ChoiceField(label=_("Country"), required=False)
-    language = forms.ChoiceField(label=_("Language"), required=False)
+    tag = forms.ChoiceField(label=_("Tag"), required=False, widget=QuickSelect)
+    country = forms.ChoiceField(label=_("Country"), required=False, widget=QuickSelect)
+    language = forms.ChoiceField(label=_("Language"), required=False, widget=QuickSelect)
     lifecycle_stage = forms.ChoiceField(
         label=_("Lifecycle stage"),
         required=False,
         choices=[("", _("All"))] + list(LifecycleStage.choices),
+        widget=QuickSelect,
     )
-    account_manager = forms.ChoiceField(label=_("Account manager"), required=False)
+    account_manager = forms.ChoiceField(
+        label=_("Account manager"), required=False, widget=QuickSelect
+    )
     is_vip = forms.ChoiceField(
-        label=_("VIP"), required=False, choices=[("", _("All")), ("1", _("VIP only"))]
+        label=_("VIP"),
+        required=False,
+        choices=[("", _("All")), ("1", _("VIP only"))],
+        widget=QuickSelect,
     )
     organization = forms.IntegerField(required=False, widget=forms.HiddenInput)
     sort = forms.ChoiceField(
@@ -100,6 +147,7 @@ class CustomerFilterForm(Form):
             ("-created", _("Newest first")),
             ("created", _("Oldest first")),
         ],
+        widget=QuickSelect,
     )
     cursor = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
 
@@ -161,9 +209,9 @@ class CustomerForm(Form):
         ),
     )
     # Validated by the action, so a bad value gets the same message as in the API and imports.
-    language = forms.CharField(label=_("Preferred language"), required=False, widget=forms.Select)
-    country = forms.CharField(label=_("Country"), required=False, widget=forms.Select)
-    time_zone = forms.CharField(label=_("Time zone"), required=False, widget=forms.Select)
+    language = forms.CharField(label=_("Preferred language"), required=False, widget=QuickSelect)
+    country = forms.CharField(label=_("Country"), required=False, widget=QuickSelect)
+    time_zone = forms.CharField(label=_("Time zone"), required=False, widget=QuickSelect)
     preferred_channel = forms.ChoiceField(
         label=_("Preferred channel"),
         required=False,
@@ -264,11 +312,12 @@ def custom_field(definition: CustomFieldDefinition, locale: str) -> forms.Field:
 
 
 class ContactPointForm(Form):
-    kind = forms.ChoiceField(label=_("Kind"), choices=ContactKind.choices)
+    kind = forms.ChoiceField(label=_("Kind"), choices=ContactKind.choices, widget=QuickSelect)
     platform = forms.ChoiceField(
         label=_("Platform"),
         required=False,
         choices=[("", _("(social handles only)"))] + list(SocialPlatform.choices),
+        widget=QuickSelect,
     )
     value = forms.CharField(label=_("Address, number or handle"), max_length=254)
     label = forms.CharField(
@@ -281,7 +330,9 @@ class ContactPointForm(Form):
 
 
 class ConsentForm(Form):
-    purpose = forms.ChoiceField(label=_("Purpose"), choices=ConsentPurpose.choices)
+    purpose = forms.ChoiceField(
+        label=_("Purpose"), choices=ConsentPurpose.choices, widget=QuickSelect
+    )
     granted = forms.TypedChoiceField(
         label=_("Decision"),
         choices=[("1", _("Consent given")), ("0", _("Consent withdrawn"))],
@@ -305,7 +356,9 @@ class NoteForm(Form):
 
 
 class ActivityForm(Form):
-    activity_type = forms.ChoiceField(label=_("Type"), choices=ActivityType.choices)
+    activity_type = forms.ChoiceField(
+        label=_("Type"), choices=ActivityType.choices, widget=QuickSelect
+    )
     subject = forms.CharField(label=_("Subject"), required=False, max_length=255)
     body = forms.CharField(
         label=_("Details"),

@@ -196,6 +196,32 @@ class Customer(models.Model):
                 fields=["lifecycle_stage", "family_key", "given_key", "id"],
                 name="customer_stage_name",
             ),
+            # Each list filter has an index per sort order (name, created), so that a page
+            # is read in order and never sorted; see docs/decisions.md. VIPs and managed
+            # customers are few: partial indexes keep those small.
+            models.Index(fields=["country", "created_at", "id"], name="customer_country_created"),
+            models.Index(fields=["language", "created_at", "id"], name="customer_language_created"),
+            models.Index(
+                fields=["lifecycle_stage", "created_at", "id"], name="customer_stage_created"
+            ),
+            models.Index(
+                fields=["family_key", "given_key", "id"],
+                condition=Q(is_vip=True),
+                name="customer_vip_name",
+            ),
+            models.Index(
+                fields=["created_at", "id"], condition=Q(is_vip=True), name="customer_vip_created"
+            ),
+            models.Index(
+                fields=["account_manager", "family_key", "given_key", "id"],
+                condition=Q(account_manager__isnull=False),
+                name="customer_manager_name",
+            ),
+            models.Index(
+                fields=["account_manager", "created_at", "id"],
+                condition=Q(account_manager__isnull=False),
+                name="customer_manager_created",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -5,7 +5,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from rapport.accounts.models import Role
 from rapport.customers import validators
@@ -16,6 +16,7 @@ from rapport.customers.models import (
     ContactPoint,
     Customer,
     Organization,
+    Tag,
     fold,
 )
 
@@ -44,7 +45,6 @@ def get_customer(user, customer_id) -> Customer:
     except (TypeError, ValueError):
         raise Customer.DoesNotExist from None
     return visible_customers(user).get(pk=customer_id)
-
 
 
 def find_customers_by_contact(kind: str, value: str) -> QuerySet[Customer]:
@@ -97,6 +97,8 @@ FILTERS = (
     "is_vip",
 )
 COUNT_CAP = 10_000
+# A tag with more customers than this is filtered by EXISTS instead of IN (see _tag_conditions).
+LARGE_TAG = 5_000
 
 
 @dataclass
@@ -182,8 +184,16 @@ def _prefix(field: str, prefix: str) -> Q:
 
 def filter_customers(qs: QuerySet[Customer], filters: dict[str, Any]) -> QuerySet[Customer]:
     """Apply the list filters (tag name, country, language, lifecycle stage, account manager id, ...)."""
-    if filters.get("tag"):
-        qs = qs.filter(tags__name=filters["tag"])
+    return _filtered(qs, filters)[0]
+
+
+def _filtered(
+    qs: QuerySet[Customer], filters: dict[str, Any]
+) -> tuple[QuerySet[Customer], QuerySet[Customer]]:
+    """Return ``qs`` narrowed by ``filters`` twice: in the form to page through, and to count.
+
+    The two differ only for a tag with many customers (see ``_tag_conditions``).
+    """
     if filters.get("country"):
         qs = qs.filter(country=str(filters["country"]).upper())
     if filters.get("language"):
@@ -196,7 +206,32 @@ def filter_customers(qs: QuerySet[Customer], filters: dict[str, Any]) -> QuerySe
         qs = qs.filter(organization_id=filters["organization"])
     if filters.get("is_vip") not in (None, ""):
         qs = qs.filter(is_vip=filters["is_vip"] in (True, "1", "true", "yes"))
-    return qs
+    if not filters.get("tag"):
+        return qs, qs
+    page_condition, count_condition = _tag_conditions(str(filters["tag"]))
+    return qs.filter(page_condition), qs.filter(count_condition)
+
+
+def _tag_conditions(name: str) -> tuple[Q, Q]:
+    """Return the conditions "has the tag ``name``" to page through and to count.
+
+    The query shape depends on the tag's size. A small tag's customers are few: fetch them by
+    id (``IN``) and sort them. A large tag's customers are many, and sorting them all costs
+    hundreds of milliseconds at a million customers: instead walk the sort order's index and
+    keep each customer who has the tag (``EXISTS``), which finds a page after about
+    ``page size / share of customers with the tag`` steps. Counting a large tag joins its links,
+    so the planner can start from them (or from a more selective filter) and stop at the cap.
+    """
+    links = Customer.tags.through.objects
+    tag_id = Tag.objects.filter(name=name).values_list("id", flat=True).first()
+    if tag_id is None:
+        return Q(pk__in=[]), Q(pk__in=[])
+    size = links.filter(tag_id=tag_id)[: LARGE_TAG + 1].count()
+    if size <= LARGE_TAG:
+        condition = Q(pk__in=links.filter(tag_id=tag_id).values("customer_id"))
+        return condition, condition
+    has_tag = Exists(links.filter(customer_id=OuterRef("pk"), tag_id=tag_id))
+    return Q(has_tag), Q(tags=tag_id)
 
 
 def _encode_cursor(values: list[Any], direction: str) -> str:
@@ -235,12 +270,18 @@ def _after(fields: tuple[str, ...], values: list[Any]) -> Q:
 
 
 def customer_page(
-    qs: QuerySet[Customer], *, sort: str = "name", cursor: str | None = None, page_size: int = 25
+    qs: QuerySet[Customer],
+    *,
+    sort: str = "name",
+    cursor: str | None = None,
+    page_size: int = 25,
+    count_qs: QuerySet[Customer] | None = None,
 ) -> CustomerPage:
     """Return one page of ``qs`` in ``sort`` order, with cursors to the pages before and after.
 
     Keyset pagination: the cost of a page does not grow with its depth, so the list stays fast
-    at a million customers. The total is counted up to ``COUNT_CAP``.
+    at a million customers. The total is counted up to ``COUNT_CAP``, on ``count_qs`` if given
+    (the same rows in a form that is cheaper to count).
     """
     fields = SORTS.get(sort, SORTS["name"])
     decoded = _decode_cursor(cursor) if cursor else None
@@ -273,8 +314,22 @@ def customer_page(
         else:
             prev_cursor = _encode_cursor(first, "prev") if has_more else None
             next_cursor = _encode_cursor(last, "next")
-    total = base.order_by()[: COUNT_CAP + 1].count()
+    total = (base if count_qs is None else count_qs).order_by()[: COUNT_CAP + 1].count()
     return CustomerPage(rows, next_cursor, prev_cursor, min(total, COUNT_CAP), total > COUNT_CAP)
+
+
+def customer_list_page(
+    qs: QuerySet[Customer],
+    *,
+    query: str = "",
+    filters: dict[str, Any] | None = None,
+    sort: str = "name",
+    cursor: str | None = None,
+    page_size: int = 25,
+) -> CustomerPage:
+    """Return one page of ``qs`` narrowed by the search ``query`` and the list ``filters``."""
+    page_qs, count_qs = _filtered(search_customers(qs, query), filters or {})
+    return customer_page(page_qs, sort=sort, cursor=cursor, page_size=page_size, count_qs=count_qs)
 
 
 # --- Consent, duplicates --------------------------------------------------------------------
@@ -298,6 +353,12 @@ def has_consent(customer: Customer, purpose: str) -> bool:
     return bool(record and record.granted)
 
 
+#: Similar names are looked for among the customers with the same family name whose given
+#: name starts with the same letters (how many), at most this many of them.
+NAME_PREFIX = 2
+NAME_CANDIDATES = 500
+
+
 @dataclass
 class DuplicateCandidate:
     customer: Customer
@@ -309,7 +370,8 @@ def duplicate_candidates(customer: Customer, *, limit: int = 20) -> list[Duplica
     """Return other customers who are probably the same person, most likely first.
 
     Same email or phone counts most; a similar name (same folded family name and a given name
-    that is equal, an initial of the other, or close by edit distance) counts too.
+    that is equal, an initial of the other, or close by edit distance among those that begin
+    with the same ``NAME_PREFIX`` letters) counts too.
     """
     from rapidfuzz.distance import Levenshtein
 
@@ -328,24 +390,38 @@ def duplicate_candidates(customer: Customer, *, limit: int = 20) -> list[Duplica
             entry = found.setdefault(point.customer_id, DuplicateCandidate(point.customer, [], 0))
             entry.reasons.append(f"{point.kind}:{point.value}")
             entry.score += 50
-    if customer.family_key:
-        same_family = Customer.objects.filter(family_key=customer.family_key).exclude(
-            pk=customer.pk
-        )[:500]
-        for other in same_family:
-            a, b = customer.given_key, other.given_key
-            similar = bool(a and b) and (
+    if customer.family_key and customer.given_key:
+        a = customer.given_key
+        # Only the same family name with a given name that starts alike (or is the initial):
+        # a common family name has thousands of customers at a million, and comparing them
+        # all cost tens of milliseconds per profile. Read through the (family_key,
+        # given_key) index, as keys only; load the customers that are similar.
+        same_family = (
+            Customer.objects.filter(family_key=customer.family_key)
+            .filter(_prefix("given_key", a[:NAME_PREFIX]) | Q(given_key=a[0]))
+            .exclude(pk=customer.pk)
+            .order_by("given_key", "id")
+            .values_list("pk", "given_key")[:NAME_CANDIDATES]
+        )
+        similar = {
+            pk: b
+            for pk, b in same_family
+            if b
+            and (
                 a == b
                 or (len(a) == 1 and b.startswith(a))
                 or (len(b) == 1 and a.startswith(b))
                 or Levenshtein.distance(a, b) <= (1 if min(len(a), len(b)) < 6 else 2)
             )
-            if similar:
-                entry = found.setdefault(other.pk, DuplicateCandidate(other, [], 0))
-                entry.reasons.append("name")
-                entry.score += 30 if a == b else 20
-                if customer.birthday and customer.birthday == other.birthday:
-                    entry.score += 20
+        }
+        others = Customer.objects.in_bulk(list(similar)) if similar else {}
+        for pk, b in similar.items():
+            other = found[pk].customer if pk in found else others[pk]
+            entry = found.setdefault(pk, DuplicateCandidate(other, [], 0))
+            entry.reasons.append("name")
+            entry.score += 30 if a == b else 20
+            if customer.birthday and customer.birthday == other.birthday:
+                entry.score += 20
     return sorted(found.values(), key=lambda c: (-c.score, c.customer.pk))[:limit]
 
 

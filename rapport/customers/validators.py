@@ -140,15 +140,32 @@ def validate_country(value: str) -> str:
 
 def language_choices(locale: str) -> list[tuple[str, str]]:
     """Return (code, name) for the ISO 639-1 languages, named in ``locale``."""
+    return list(_language_choices(locale))
+
+
+@functools.lru_cache(maxsize=16)
+def _language_choices(locale: str) -> tuple[tuple[str, str], ...]:
     names = Locale.parse(locale).languages
-    return sorted(
-        ((c, names.get(c, c)) for c in _languages() if len(c) == 2), key=lambda p: p[1].casefold()
+    return tuple(
+        sorted(
+            ((c, names.get(c, c)) for c in _languages() if len(c) == 2),
+            key=lambda p: p[1].casefold(),
+        )
     )
 
 
 def country_choices(locale: str) -> list[tuple[str, str]]:
+    """Return (code, name) for the ISO 3166-1 countries, named in ``locale``."""
+    return list(_country_choices(locale))
+
+
+@functools.lru_cache(maxsize=16)
+def _country_choices(locale: str) -> tuple[tuple[str, str], ...]:
+    # Sorting a few hundred names by Babel on every list page cost milliseconds: cache them.
     names = Locale.parse(locale).territories
-    return sorted(((c, names.get(c, c)) for c in _countries()), key=lambda p: p[1].casefold())
+    return tuple(
+        sorted(((c, names.get(c, c)) for c in _countries()), key=lambda p: p[1].casefold())
+    )
 
 
 def time_zone_choices() -> list[str]:

@@ -3,7 +3,7 @@
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from rapport.ops.actions import record_heartbeat
+from rapport.ops.actions import optimize_database, record_heartbeat
 
 
 @db_task(retries=3, retry_delay=5)
@@ -15,3 +15,9 @@ def heartbeat() -> None:
 @db_periodic_task(crontab(minute="*"))
 def periodic_heartbeat() -> None:
     record_heartbeat()
+
+
+@db_periodic_task(crontab(minute="17"))
+def periodic_optimize_database() -> None:
+    """Refresh the query planner's statistics where data changed (a no-op most hours)."""
+    optimize_database()

@@ -133,3 +133,117 @@ def test_the_count_is_capped(cast, monkeypatch):
     page = queries.customer_page(Customer.objects.all())
     assert page.total == 1 and page.total_capped
     assert COUNT_CAP == 10_000
+
+
+def walk(qs_or_none=None, *, sort="name", page_size=3, **kwargs):
+    """Return the ids of every page of the list, following the next cursors, and the total."""
+    from rapport.customers.queries import customer_list_page
+
+    base = qs_or_none if qs_or_none is not None else Customer.objects.all()
+    page = customer_list_page(base, sort=sort, page_size=page_size, **kwargs)
+    ids, total = [c.pk for c in page.customers], page.total
+    while page.next_cursor:
+        page = customer_list_page(
+            base, sort=sort, page_size=page_size, cursor=page.next_cursor, **kwargs
+        )
+        ids += [c.pk for c in page.customers]
+    return ids, total
+
+
+def expected_order(customers, sort):
+    key = {
+        "name": lambda c: (c.family_key, c.given_key, c.pk),
+        "-name": lambda c: (c.family_key, c.given_key, c.pk),
+        "created": lambda c: (c.created_at, c.pk),
+        "-created": lambda c: (c.created_at, c.pk),
+    }[sort]
+    return [c.pk for c in sorted(customers, key=key, reverse=sort.startswith("-"))]
+
+
+@pytest.fixture
+def tagged(cast):
+    """Eleven customers with the tag "b2b" (some with equal names), four without."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    start = timezone.now() - timedelta(days=30)
+    with_tag = []
+    for i, (given, family) in enumerate(
+        [("Jan", "Abel"), ("Jan", "Abel"), ("Eva", "Zorn"), ("Ida", "Müller"), ("Ole", "Mueller")]
+        + [("Kai", f"Name{i}") for i in range(6)]
+    ):
+        customer = create_customer(
+            actor=cast.agent,
+            profile={"given_name": given, "family_name": family, "is_vip": i % 2 == 0},
+            tags=["b2b"],
+        )
+        with_tag.append(customer)
+    for i in range(4):
+        create_customer(actor=cast.agent, profile={"given_name": "No", "family_name": f"Tag{i}"})
+    # Equal creation times for some, so that the id decides between them.
+    for n, customer in enumerate(with_tag):
+        Customer.objects.filter(pk=customer.pk).update(created_at=start + timedelta(days=n // 2))
+    return list(Customer.objects.filter(pk__in=[c.pk for c in with_tag]))
+
+
+@pytest.mark.parametrize("sort", ["name", "-name", "created", "-created"])
+def test_tag_filter_gives_the_same_pages_for_a_large_and_a_small_tag(tagged, sort, monkeypatch):
+    import rapport.customers.queries as queries
+
+    small = walk(sort=sort, filters={"tag": "b2b"})
+    monkeypatch.setattr(queries, "LARGE_TAG", 5)  # now "b2b" is a large tag: EXISTS, not IN
+    large = walk(sort=sort, filters={"tag": "b2b"})
+    assert small == large == (expected_order(tagged, sort), 11)
+
+
+def test_a_large_tag_pages_with_exists_and_a_small_tag_with_in(tagged, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    import rapport.customers.queries as queries
+
+    def page_sql():
+        with CaptureQueriesContext(connection) as captured:
+            queries.customer_list_page(Customer.objects.all(), filters={"tag": "b2b"})
+        return next(q["sql"] for q in captured if "ORDER BY" in q["sql"] and "LIMIT 26" in q["sql"])
+
+    assert "EXISTS" not in page_sql()
+    monkeypatch.setattr(queries, "LARGE_TAG", 5)
+    assert "EXISTS" in page_sql()
+
+
+def test_tag_filter_with_other_filters_and_a_search_stays_exact(tagged, monkeypatch):
+    import rapport.customers.queries as queries
+
+    vips = [c for c in tagged if c.is_vip and c.family_key.startswith("mu")]
+    expected = (expected_order(vips, "name"), len(vips))
+    for large_tag in (5_000, 5):
+        monkeypatch.setattr(queries, "LARGE_TAG", large_tag)
+        assert walk(query="müller", filters={"tag": "b2b", "is_vip": "1"}) == expected
+    assert walk(filters={"tag": "unknown"}) == ([], 0)
+
+
+@pytest.mark.parametrize("sort", ["name", "-name", "created", "-created"])
+def test_vip_filter_pages_through_the_vips_in_every_sort_order(tagged, sort):
+    vips = [c for c in tagged if c.is_vip]
+    assert walk(sort=sort, filters={"is_vip": "1"}) == (expected_order(vips, sort), len(vips))
+    others = list(Customer.objects.filter(is_vip=False))
+    assert walk(sort=sort, filters={"is_vip": False}) == (expected_order(others, sort), 11)
+
+
+@pytest.mark.parametrize("sort", ["name", "-name", "created", "-created"])
+def test_account_manager_filter_pages_through_their_customers_in_every_sort_order(cast, sort):
+    managed = [
+        create_customer(
+            actor=cast.agent,
+            profile={
+                "given_name": "M",
+                "family_name": f"Managed{i % 3}",
+                "account_manager": cast.agent,
+            },
+        )
+        for i in range(5)
+    ]
+    found = walk(sort=sort, filters={"account_manager": cast.agent.pk}, page_size=2)
+    assert found == (expected_order(managed, sort), 5)

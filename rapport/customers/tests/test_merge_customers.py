@@ -142,3 +142,14 @@ def test_making_a_contact_point_primary_demotes_the_old_primary(cast, pair):
         actor=cast.agent, customer=a, kind="email", value="work@example.com", primary=True
     )
     assert list(a.contact_points.filter(kind="email", is_primary=True)) == [second]
+
+
+def test_similar_names_are_looked_for_among_given_names_that_begin_alike(cast):
+    base = create_customer(actor=cast.agent, profile={"given_name": "Anna", "family_name": "Roth"})
+    ana = create_customer(actor=cast.agent, profile={"given_name": "Ana", "family_name": "Roth"})
+    hanna = create_customer(
+        actor=cast.agent, profile={"given_name": "Hanna", "family_name": "Roth"}
+    )
+    found = {c.customer for c in duplicate_candidates(base)}
+    assert ana in found
+    assert hanna not in found  # one letter apart, but a different beginning is not compared

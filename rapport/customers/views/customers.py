@@ -21,17 +21,18 @@ def customer_list(request):
     tags = list(Tag.objects.values_list("name", flat=True)[:TAG_CHOICES_LIMIT])
     form = CustomerFilterForm(request.GET or None, tags=tags)
     qs = queries.visible_customers(request.user)
-    page = None
     if form.is_bound and not form.is_valid():
-        qs = qs.none()
-        sort, cursor = "name", None
+        page = queries.customer_page(qs.none())
     elif form.is_bound:
-        qs = queries.search_customers(qs, form.cleaned_data["q"])
-        qs = queries.filter_customers(qs, form.filters())
-        sort, cursor = form.sort_order(), form.cleaned_data["cursor"] or None
+        page = queries.customer_list_page(
+            qs,
+            query=form.cleaned_data["q"],
+            filters=form.filters(),
+            sort=form.sort_order(),
+            cursor=form.cleaned_data["cursor"] or None,
+        )
     else:
-        sort, cursor = "name", None
-    page = queries.customer_page(qs, sort=sort, cursor=cursor)
+        page = queries.customer_page(qs)
     queries.attach_primary_contacts(page.customers)
     filtered = form.is_bound and any(
         form.data.get(name) for name in form.fields if name not in ("sort", "cursor")
