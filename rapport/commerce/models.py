@@ -67,6 +67,7 @@ class Order(models.Model):
         on_delete=models.CASCADE,
         related_name="orders",
         verbose_name=_("customer"),
+        db_index=False,  # indexed through order_customer_date (customer, -ordered_at)
     )
     external_id = models.CharField(
         _("external ID"), max_length=100, unique=True, null=True, blank=True

@@ -163,6 +163,7 @@ class Customer(models.Model):
         on_delete=models.SET_NULL,
         related_name="managed_customers",
         verbose_name=_("account manager"),
+        db_index=False,  # indexed through the partial customer_manager_* indexes
     )
     portal_user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -285,7 +286,10 @@ class ContactPoint(models.Model):
     email, an E.164 phone number, or ``platform:handle``.
     """
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contact_points")
+    # Indexed through the unique (customer, kind, normalized) constraint.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="contact_points", db_index=False
+    )
     kind = models.CharField(_("kind"), max_length=8, choices=ContactKind.choices)
     platform = models.CharField(
         _("platform"), max_length=16, choices=SocialPlatform.choices, blank=True
@@ -337,7 +341,10 @@ class ConsentSource(models.TextChoices):
 class ConsentRecord(models.Model):
     """One grant or withdrawal of consent. Never updated: the latest record per purpose is in force."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consents")
+    # Indexed through consent_current (customer, purpose, -recorded_at).
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="consents", db_index=False
+    )
     purpose = models.CharField(_("purpose"), max_length=32, choices=ConsentPurpose.choices)
     granted = models.BooleanField(_("granted"))
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)

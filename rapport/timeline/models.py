@@ -38,8 +38,12 @@ class TimelineEvent(models.Model):
     order id); ``dedupe_key``, when given, makes recording idempotent.
     """
 
+    # Indexed through timeline_feed (customer, -occurred_at, -id).
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="timeline_events"
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="timeline_events",
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=16, choices=EventKind.choices)
     occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now)
