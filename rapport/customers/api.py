@@ -442,16 +442,25 @@ def create_customer(request, payload: CustomerIn, idempotency_key: IdempotencyKe
                 custom_fields=payload.custom_fields,
                 source="api",
             )
-        except IntegrityError:
-            # Sent twice at the same moment: the other request created it.
-            if external_id:
+        except (IntegrityError, ValidationError) as exc:
+            # Sent twice at the same moment: the other request created it, between our look-up
+            # and the action's own check (ValidationError) or its insert (IntegrityError).
+            lost_race = isinstance(exc, IntegrityError) or _only_duplicate_external_id(exc)
+            if external_id and lost_race:
                 existing = queries.visible_customers(request.auth).filter(external_id=external_id)
                 if existing.exists():
-                    return 200, customer_out(existing.get())
+                    return 200, customer_out(existing.select_related("organization").get())
             raise
         return 201, customer_out(customer)
 
     return run_idempotent(request, idempotency_key, run)
+
+
+def _only_duplicate_external_id(exc: ValidationError) -> bool:
+    errors = getattr(exc, "error_dict", {})
+    return set(errors) == {"external_id"} and all(
+        e.code == "duplicate_external_id" for e in errors["external_id"]
+    )
 
 
 @router.get("/customers/{customer_id}", response=CustomerOut)
@@ -603,7 +612,18 @@ def create_organization(
         fields.update(
             _resolve_references(request, payload.model_dump(include={"account_manager_id"}))
         )
-        organization = actions.create_organization(actor=request.auth, name=payload.name, **fields)
+        try:
+            organization = actions.create_organization(
+                actor=request.auth, name=payload.name, **fields
+            )
+        except (IntegrityError, ValidationError) as exc:
+            lost_race = isinstance(exc, IntegrityError) or _only_duplicate_external_id(exc)
+            existing = (
+                queries.visible_organizations(request.auth).filter(external_id=external_id).first()
+            )
+            if external_id and lost_race and existing:
+                return 200, existing
+            raise
         return 201, OrganizationOut.model_validate(organization, from_attributes=True)
 
     return run_idempotent(request, idempotency_key, run)
