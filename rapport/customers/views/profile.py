@@ -173,26 +173,34 @@ def _after_change(request, customer, *, ok: bool, section: str, message: str, **
     )
 
 
-@staff_required
-@require_POST
-def contact_add(request, customer_id: int):
-    customer = load_customer(request, customer_id)
-    form = ContactPointForm(request.POST)
+def _submit_small_form(request, customer, form_class, form_name, section, message, action):
+    """Validate one of the 360 page's small forms, call ``action(cleaned_data)``, answer the page."""
+    form = form_class(request.POST)
     ok = False
     if form.is_valid():
         try:
-            actions.add_contact_point(actor=request.user, customer=customer, **form.cleaned_data)
+            action(form.cleaned_data)
         except ValidationError as exc:
             add_errors(form, exc)
         else:
             ok, form = True, None
     return _after_change(
+        request, customer, ok=ok, section=section, message=message, **{form_name: form}
+    )
+
+
+@staff_required
+@require_POST
+def contact_add(request, customer_id: int):
+    customer = load_customer(request, customer_id)
+    return _submit_small_form(
         request,
         customer,
-        ok=ok,
-        section="contacts",
-        message=_("The contact was added."),
-        contact_form=form,
+        ContactPointForm,
+        "contact_form",
+        "contacts",
+        _("The contact was added."),
+        lambda data: actions.add_contact_point(actor=request.user, customer=customer, **data),
     )
 
 
@@ -236,27 +244,16 @@ def contact_make_primary(request, customer_id: int, contact_id: int):
 @require_POST
 def consent_record(request, customer_id: int):
     customer = load_customer(request, customer_id)
-    form = ConsentForm(request.POST)
-    ok = False
-    if form.is_valid():
-        try:
-            actions.record_consent(
-                actor=request.user,
-                customer=customer,
-                source=ConsentSource.AGENT,
-                **form.cleaned_data,
-            )
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
-            ok, form = True, None
-    return _after_change(
+    return _submit_small_form(
         request,
         customer,
-        ok=ok,
-        section="consent",
-        message=_("The consent decision was recorded."),
-        consent_form=form,
+        ConsentForm,
+        "consent_form",
+        "consent",
+        _("The consent decision was recorded."),
+        lambda data: actions.record_consent(
+            actor=request.user, customer=customer, source=ConsentSource.AGENT, **data
+        ),
     )
 
 
@@ -264,24 +261,16 @@ def consent_record(request, customer_id: int):
 @require_POST
 def note_add(request, customer_id: int):
     customer = load_customer(request, customer_id)
-    form = NoteForm(request.POST)
-    ok = False
-    if form.is_valid():
-        try:
-            timeline_actions.add_note(
-                customer=customer, actor=request.user, body=form.cleaned_data["body"]
-            )
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
-            ok, form = True, None
-    return _after_change(
+    return _submit_small_form(
         request,
         customer,
-        ok=ok,
-        section="timeline",
-        message=_("The note was added."),
-        note_form=form,
+        NoteForm,
+        "note_form",
+        "timeline",
+        _("The note was added."),
+        lambda data: timeline_actions.add_note(
+            customer=customer, actor=request.user, body=data["body"]
+        ),
     )
 
 
@@ -289,22 +278,12 @@ def note_add(request, customer_id: int):
 @require_POST
 def activity_add(request, customer_id: int):
     customer = load_customer(request, customer_id)
-    form = ActivityForm(request.POST)
-    ok = False
-    if form.is_valid():
-        try:
-            timeline_actions.log_activity(
-                customer=customer, actor=request.user, **form.cleaned_data
-            )
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
-            ok, form = True, None
-    return _after_change(
+    return _submit_small_form(
         request,
         customer,
-        ok=ok,
-        section="timeline",
-        message=_("The activity was logged."),
-        activity_form=form,
+        ActivityForm,
+        "activity_form",
+        "timeline",
+        _("The activity was logged."),
+        lambda data: timeline_actions.log_activity(customer=customer, actor=request.user, **data),
     )
