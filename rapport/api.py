@@ -20,7 +20,7 @@ from django.db import DataError, IntegrityError
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponseNotAllowed
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Router, Schema
+from ninja import Header, NinjaAPI, Query, Router, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
@@ -34,6 +34,14 @@ logger = logging.getLogger(__name__)
 #: List endpoints count matching rows up to this many; beyond it ``total_capped`` is true.
 COUNT_CAP = 10_000
 MAX_PAGE_SIZE = 100
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Repeat a request with the same key to get the first response again.",
+    ),
+]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 
 
 class BearerToken(HttpBearer):

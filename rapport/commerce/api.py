@@ -6,14 +6,15 @@ from typing import Annotated, Any
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Field, Header, Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from pydantic import BeforeValidator
 from pydantic_core import PydanticCustomError
 
 from rapport.accounts.api_idempotency import run_idempotent
 from rapport.api import (
-    MAX_PAGE_SIZE,
+    IdempotencyKeyHeader,
     InputSchema,
+    Limit,
     Page,
     Timestamp,
     capped_count,
@@ -26,15 +27,6 @@ from rapport.customers.models import Customer
 from rapport.customers.queries import get_customer
 
 router = Router(tags=["commerce"])
-
-IdempotencyKeyHeader = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        description="Repeat a request with the same key to get the first response again.",
-    ),
-]
-Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 
 
 def _amount_input(value: Any) -> str | int:

@@ -7,15 +7,16 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Field, Header, Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from pydantic import BeforeValidator
 from pydantic_core import PydanticCustomError
 
 from rapport.accounts.api_idempotency import run_idempotent
 from rapport.accounts.queries import staff_users
 from rapport.api import (
-    MAX_PAGE_SIZE,
+    IdempotencyKeyHeader,
     InputSchema,
+    Limit,
     Page,
     Timestamp,
     capped_count,
@@ -36,14 +37,6 @@ from rapport.timeline.models import EventKind, TimelineEvent
 
 router = Router(tags=["customers"])
 
-IdempotencyKeyHeader = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        description="Repeat a request with the same key to get the first response again.",
-    ),
-]
-Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 Text = Annotated[str | None, Field(max_length=1000)]
 
 
