@@ -74,6 +74,34 @@ def insert_rows(
         cursor.executemany(sql, rows)
 
 
+def select_in(
+    model: type[models.Model],
+    field_names: Sequence[str],
+    key: str,
+    values: Sequence[Any],
+    *,
+    where: dict[str, Any] | None = None,
+) -> list[tuple]:
+    """Return ``field_names`` of ``model``'s rows whose ``key`` is one of ``values`` (strings).
+
+    ``values`` must already be in database form; ``where`` adds equality conditions.
+    """
+    if not values:
+        return []
+    quote = connection.ops.quote_name
+    column = model._meta.get_field
+    columns = ", ".join(quote(column(name).column) for name in field_names)
+    conditions = [f"{quote(column(key).column)} IN ({', '.join(['%s'] * len(values))})"]
+    params = list(values)
+    for name, value in (where or {}).items():
+        conditions.append(f"{quote(column(name).column)} = %s")
+        params.append(value)
+    sql = f"SELECT {columns} FROM {quote(model._meta.db_table)} WHERE {' AND '.join(conditions)}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 @contextlib.contextmanager
 def bulk_load() -> Iterator[None]:
     """Let SQLite's write-ahead log grow during a bulk load instead of checkpointing per batch.

@@ -43,6 +43,10 @@ class ImportReport:
         """Return whether some rows were not imported because they were invalid or duplicates."""
         return bool(self.counts["invalid"] or self.counts["duplicate"])
 
+    def wants_preview(self, row: int) -> bool:
+        """Return whether ``row`` may be among the first ``PREVIEW_ROWS`` rows (see below)."""
+        return len(self.preview) < PREVIEW_ROWS or row <= self.preview[-1]["row"]
+
     def add_preview(self, row: int, action: str, label: str, message: str = "") -> None:
         """Keep the outcome of the first ``PREVIEW_ROWS`` rows (outcomes arrive out of order)."""
         if len(self.preview) >= PREVIEW_ROWS and row > self.preview[-1]["row"]:

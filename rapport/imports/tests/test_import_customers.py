@@ -208,3 +208,65 @@ def test_ids_given_by_the_import_never_reuse_a_deleted_customers_id(run_import):
     imported = Customer.objects.get()
     assert imported.pk > deleted_id
     assert CustomerFactory().pk > imported.pk
+
+
+@pytest.fixture
+def in_worker(monkeypatch):
+    """Clean even tiny files in the worker process, a few rows per chunk."""
+    from rapport.imports import cleaning
+
+    monkeypatch.setattr(cleaning, "WORKER_MIN_ROWS", 1)
+    monkeypatch.setattr(cleaning, "CHUNK_ROWS", 2)
+
+
+def test_rows_cleaned_in_the_worker_process_give_the_same_outcome(run_import, in_worker):
+    import multiprocessing
+
+    CustomFieldDefinition.objects.create(key="budget", label="Budget", field_type="decimal")
+    text = (
+        "Kundennummer;Vorname;Nachname;E-Mail;Telefon;Land;Geburtstag;budget\n"
+        "K1;Anna;Gut;anna@example.org;030 1234567;DE;31.12.1980;1.234,50\n"
+        "K2;Bernd;Mail;not-an-email;;DE;;\n"
+        "\n"
+        "K3;Clara;Phone;clara@example.org;12;DE;;\n"
+        "K1;Anna;Gut;anna@example.org;;DE;;\n"
+        "K4;Dora;Land;dora@example.org;;XX;;zwölf\n"
+        "K5;Emil;Gut;emil@example.org;;AT;01.02.85;\n"
+    )
+    report = run_import(text)
+    assert {k: v for k, v in report.counts.items() if v} == {
+        "created": 2, "invalid": 3, "duplicate": 1, "empty": 1
+    }  # fmt: skip
+    assert sorted((i.row, i.column, i.code) for i in report.issues) == [
+        (3, "E-Mail", "invalid_email"),
+        (5, "Telefon", "invalid_phone"),
+        (6, "", "duplicate"),
+        (7, "Land", "invalid_country"),
+        (7, "budget", "invalid_value"),
+    ]
+    anna = Customer.objects.get(external_id="K1")
+    assert anna.custom_fields == {"budget": "1234.50"}
+    assert anna.birthday == date(1980, 12, 31)
+    assert set(anna.contact_points.values_list("normalized", flat=True)) == {
+        "anna@example.org",
+        "+49301234567",
+    }
+    assert run_import(text).counts["created"] == 0
+    assert multiprocessing.active_children() == []
+
+
+def test_an_error_in_the_worker_fails_the_import_and_saves_nothing(run_import, in_worker):
+    import multiprocessing
+
+    from rapport.imports.customer_import import CustomerImporter, RowCleaner
+
+    def broken_config(self):
+        # The worker's clean_profile rejects an unknown field with ValueError.
+        return {**RowCleaner.cleaner_config(self), "mapping": {"0": "shoe_size"}}
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(CustomerImporter, "cleaner_config", broken_config)
+        with pytest.raises(ValueError, match="shoe_size"):
+            run_import("Vorname;Nachname\nAnna;Schmidt\nBen;Meyer\nCarla;Kunz\n")
+    assert Customer.objects.count() == 0
+    assert multiprocessing.active_children() == []
