@@ -27,6 +27,7 @@ from rapport.imports.models import ImportIssue, ImportJob, ImportKind, ImportSta
 from rapport.imports.order_import import OrderImporter
 from rapport.imports.queries import can_import
 from rapport.imports.report import ImportReport, ProgressCallback
+from rapport.ops.actions import optimize_database
 
 logger = logging.getLogger(__name__)
 
@@ -103,8 +104,13 @@ def import_file(
         "progress": progress,
     }
     if kind == ImportKind.CUSTOMERS:
-        return CustomerImporter(**options).run(row_iter)
-    return OrderImporter(**options, create_customers=create_customers).run(row_iter)
+        report = CustomerImporter(**options).run(row_iter)
+    else:
+        report = OrderImporter(**options, create_customers=create_customers).run(row_iter)
+    if not dry_run:
+        # A large import leaves the planner's statistics stale; list pages depend on them.
+        optimize_database()
+    return report
 
 
 # --- Jobs: upload, mapping, run --------------------------------------------------------------
