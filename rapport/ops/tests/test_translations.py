@@ -16,6 +16,10 @@ def load(language):
     return po, mo
 
 
+def plain(value):
+    return value if isinstance(value, str) or value is None else tuple(value)
+
+
 def test_every_german_message_is_translated_and_none_is_fuzzy():
     po, _mo = load("de")
     missing = [
