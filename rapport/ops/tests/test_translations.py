@@ -16,6 +16,10 @@ def load(language):
     return po, mo
 
 
+def text(value):
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def plain(value):
     return value if isinstance(value, str) or value is None else tuple(value)
 
@@ -34,7 +38,7 @@ def test_every_german_message_is_translated_and_none_is_fuzzy():
 def test_compiled_german_catalogue_matches_the_source():
     po, mo = load("de")
     compiled = {
-        (m.context, m.id if isinstance(m.id, str) else m.id[0]): m.string for m in mo if m.id
+        (text(m.context), m.id if isinstance(m.id, str) else m.id[0]): m.string for m in mo if m.id
     }
     for message in po:
         if not message.id:
