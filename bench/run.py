@@ -26,7 +26,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -191,11 +191,16 @@ def sample_parameters(*, requests: int, seed: int = SEED) -> dict:
         busy = [row[0] for row in cursor.fetchall()]
         cursor.execute("SELECT MIN(id), MAX(id) FROM customers_customer")
         first, last = cursor.fetchone()
-        cursor.execute("SELECT name FROM customers_tag ORDER BY name")
-        tags = [row[0] for row in cursor.fetchall()]
+        # Tags the demo data assigns (an import may have added others, such as one tag on
+        # every imported row): drawn from the demo's tag list, b2b among them.
+        from rapport.demo.texts import TAGS
+
+        cursor.execute("SELECT name FROM customers_tag")
+        existing = {row[0] for row in cursor.fetchall()}
+        tags = rnd.sample([t for t in TAGS if t in existing], min(4, len(existing & set(TAGS))))
     some = [rnd.randint(first, last) for _i in range(requests - len(busy))] if first else []
     filters = ["country=DE", "language=fr", "lifecycle_stage=churned", "is_vip=1", "country=PL"]
-    filters += [f"tag={t}" for t in tags[:4]]
+    filters += [f"tag={t}" for t in tags]
     return {"emails": emails, "customers": busy + some, "filters": filters}
 
 
@@ -253,23 +258,76 @@ def measure_pages(*, requests: int = 200, seed: int = SEED) -> dict:
 
 
 def write_import_csv(path: Path, rows: int, *, seed: int = SEED) -> None:
-    """Write a customers CSV of ``rows`` rows with names, emails and phones (new customers)."""
+    """Write a customers CSV of ``rows`` new customers drawn like the demo data.
+
+    Names, countries, languages, time zones, phone numbers and birthdays come from the demo
+    generator's pools (``rapport.demo.pools``) with the same market weights and gender split;
+    tags are drawn like the demo's (b2b for about a tenth, otherwise three in ten have one of
+    the demo tags and some of them a second). Email addresses are built from the names and
+    numbered, so every row is a new customer.
+    """
+    import csv
+
+    from rapport.demo import pools as pool_module
+    from rapport.demo.texts import TAGS
+
     rnd = random.Random(seed)
-    given = ["Anna", "Jonas", "Léa", "Mateo", "Giulia", "Zofia", "Elif", "Oliver", "Emma"]
-    family = ["Schmidt", "Müller", "Dubois", "García", "Rossi", "Nowak", "Yılmaz", "Smith"]
-    countries = [("DE", "de", "Europe/Berlin", "+49151"), ("FR", "fr", "Europe/Paris", "+3361")]
+    pools = pool_module.build_pools(seed)
+    markets = pool_module.expand([(i, p.market.weight) for i, p in enumerate(pools)], 1000)
+    other_tags = [t for t in TAGS if t != "b2b"]
+    today = datetime.now(tz=UTC).date()
     with path.open("w", encoding="utf-8", newline="") as handle:
-        handle.write(
-            "external_id,given_name,family_name,email,phone,country,language,time_zone,"
-            "birthday,tags\n"
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(
+            [
+                "external_id",
+                "given_name",
+                "family_name",
+                "email",
+                "phone",
+                "country",
+                "language",
+                "time_zone",
+                "birthday",
+                "tags",
+            ]
         )
         for n in range(rows):
-            country, language, zone, prefix = countries[n % 2]
-            g, f = rnd.choice(given), rnd.choice(family)
-            phone = prefix + (f"{n:08d}" if country == "DE" else f"{n % 10**7:07d}")
-            handle.write(
-                f"IMP-{n:07d},{g},{f},bench.import.{n}@import.example,{phone},{country},"
-                f"{language},{zone},19{50 + n % 50}-0{1 + n % 9}-1{n % 9},imported|bench\n"
+            pool = pools[markets[int(rnd.random() * len(markets))]]
+            market = pool.market
+            names = pool.male if rnd.random() < 0.49 else pool.female
+            g = int(rnd.random() * len(names.names))
+            f = int(rnd.random() * len(pool.family.names))
+            p = int(rnd.random() * len(pool.phone_prefixes))
+            digits = pool.phone_digits[p]
+            number = int(rnd.random() * 10**digits)
+            if pool.us_zones:  # exchange codes start with 2-9, as in the demo
+                number = 2_000_000 + number % 8_000_000
+            zone = pool.us_zones[p] if pool.us_zones else market.time_zones[0][0]
+            birthday = ""
+            if rnd.random() < 0.75:
+                age = 18 + (rnd.random() + rnd.random() + rnd.random()) / 3 * 67
+                birthday = (today - timedelta(days=int(age * 365.25))).isoformat()
+            tags: list[str] = []
+            if rnd.random() < 0.1:
+                tags.append("b2b")
+            elif rnd.random() < 0.3:
+                tags.append(rnd.choice(other_tags))
+                if rnd.random() < 0.3:
+                    tags.append(rnd.choice([t for t in other_tags if t != tags[0]]))
+            writer.writerow(
+                [
+                    f"IMP-{n:07d}",
+                    names.names[g],
+                    pool.family.names[f],
+                    f"{names.email[g]}.{pool.family.email[f]}.{n}@import.example",
+                    "+" + pool.phone_prefixes[p] + str(number).zfill(digits),
+                    market.country,
+                    market.language,
+                    zone,
+                    birthday,
+                    "|".join(tags),
+                ]
             )
 
 
@@ -290,13 +348,22 @@ def measure_import(*, rows: int, directory: Path) -> dict:
     seconds = time.perf_counter() - started
     counts = dict(getattr(report, "counts", {}))
     issues = [f"row {i.row}: {i.field} {i.code}" for i in getattr(report, "issues", [])[:5]]
+    memory = rss_mb()
+    # As production does hourly (rapport.ops.tasks): fresh planner statistics after the import;
+    # not part of the import rate.
+    from rapport.ops.actions import optimize_database
+
+    started = time.perf_counter()
+    analysed = optimize_database()
     return {
         "rows": rows,
         "seconds": round(seconds, 2),
         "rows_per_second": round(rows / seconds) if seconds else None,
         "counts": counts,
         "first_issues": issues,
-        "rss_mb": rss_mb(),
+        "rss_mb": memory,
+        "optimize_seconds": round(time.perf_counter() - started, 2),
+        "optimize_analysed": analysed,
     }
 
 
@@ -379,7 +446,9 @@ def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rapport.settings")
     os.environ["DEBUG"] = "0"
 
+    load = [round(os.getloadavg()[0], 2)]
     dataset = _prepare_database(directory, customers, events)
+    load.append(round(os.getloadavg()[0], 2))
 
     import django
 
@@ -388,8 +457,9 @@ def main() -> int:
     pages = measure_pages(requests=requests)
     print(f"Importing {import_rows:,} CSV rows ...", flush=True)
     imported = measure_import(rows=import_rows, directory=directory) if import_rows else {}
+    load.append(round(os.getloadavg()[0], 2))
     results = {
-        "machine": machine_info(),
+        "machine": machine_info() | {"load": load},
         "date": datetime.now(tz=UTC).isoformat(timespec="seconds"),
         "dataset": dataset,
         "scenarios": pages["scenarios"],

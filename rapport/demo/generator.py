@@ -11,18 +11,24 @@ Only ``rapport.demo.actions`` calls this module.
 """
 
 import math
+import multiprocessing
+import os
 import queue
 import random
+import sqlite3
+import tempfile
 import threading
 import time
+import traceback
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import chain
+from pathlib import Path
 
 from django.core.management.color import no_style
-from django.db import connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -41,6 +47,7 @@ from rapport.customers.models import (
 )
 from rapport.demo import pools as pool_module
 from rapport.demo.texts import ACTIVITIES, INDUSTRIES, MESSAGES, NOTES, PRODUCTS, TAGS
+from rapport.ops.actions import optimize_database
 from rapport.timeline.models import TimelineEvent
 
 #: Days of history: orders spread over about four years before today.
@@ -50,21 +57,28 @@ CHURN_AFTER_DAYS = 540
 CHUNK = 10_000
 INBOUND = '{"direction": "in"}'
 LANGUAGES = ("de", "en", "fr", "es", "it", "pl", "tr")
-CUSTOMER_TABLES = ("customers_customer", "customers_contactpoint", "customers_customer_tags")
+CUSTOMERS, CONTACTS, TAG_LINKS = (
+    "customers_customer",
+    "customers_contactpoint",
+    "customers_customer_tags",
+)
+CUSTOMER_TABLES = (CUSTOMERS, CONTACTS, TAG_LINKS)
 ORDER_TABLES = ("commerce_order", "commerce_orderline")
 EVENT_TABLES = ("timeline_timelineevent", "customers_consentrecord")
-#: Leading index columns whose values arrive in (nearly) ascending order or have few values.
-APPEND_FRIENDLY = frozenset(
+#: Index columns whose values arrive in (nearly) ascending order: ids follow creation order.
+ASCENDING = frozenset({"id", "customer_id", "order_id", "created_at"})
+#: Index columns with few distinct values (or mostly NULL): each value is a separate run.
+FEW_VALUES = frozenset(
     {
-        "customer_id",
-        "order_id",
-        "created_at",
         "account_manager_id",
         "organization_id",
         "tag_id",
         "actor_id",
         "product_id",
         "recorded_by_id",
+        "country",
+        "language",
+        "lifecycle_stage",
     }
 )
 INSERT_EVENTS = (
@@ -94,7 +108,13 @@ class DemoStats:
     consents: int = 0
     tag_links: int = 0
     seconds: dict[str, float] = field(
-        default_factory=lambda: {"setup": 0.0, "customers": 0.0, "orders": 0.0, "events": 0.0}
+        default_factory=lambda: {
+            "setup": 0.0,
+            "customers": 0.0,
+            "orders": 0.0,
+            "events": 0.0,
+            "statistics": 0.0,
+        }
     )
 
     #: Of ``seconds``, the time spent building indexes after the load (SQLite, empty tables).
@@ -133,6 +153,32 @@ class DemoStats:
 def _max_id(cursor, table: str) -> int:
     cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608 - our table names
     return int(cursor.fetchone()[0])
+
+
+def _index_columns(sql: str) -> list[str]:
+    """Return the column names of a ``CREATE INDEX`` statement, in key order."""
+    inside = sql.split(" ON ", 1)[1]
+    inside = inside[inside.index("(") + 1 : inside.index(")")]
+    return [part.split()[0].strip('"') for part in inside.split(",")]
+
+
+def _cheap_to_keep(sql: str) -> bool:
+    """Return whether rows written in id order update this index (nearly) in key order.
+
+    That is the case when the key starts with an ascending column (``customer_id``,
+    ``created_at``) or with columns of few distinct values followed by an ascending column or
+    by nothing (the rowid, which ascends): each distinct value then receives appends at one
+    place, like ``(country, created_at, id)`` or ``(organization_id)``. Partial indexes (VIP
+    customers, customers with an account manager) hold few rows and are cheap too.
+    """
+    if " WHERE " in sql.upper():
+        return True
+    for column in _index_columns(sql):
+        if column in ASCENDING:
+            return True
+        if column not in FEW_VALUES:
+            return False
+    return True
 
 
 def _money(cents: int) -> str:
@@ -304,6 +350,9 @@ class DemoGenerator:
             if sqlite:
                 cursor.execute("PRAGMA synchronous=OFF")
                 cursor.execute("PRAGMA cache_size=-1000000")
+                # The generator writes only ids it has written before; SQLite would look each
+                # one up, and its fast table copy (see _customers_from_child) needs this off.
+                cursor.execute("PRAGMA foreign_keys=OFF")
             try:
                 with transaction.atomic(using=self.using):
                     self._prepare(cursor)
@@ -320,17 +369,22 @@ class DemoGenerator:
                 # Normally each pass rebuilds its tables' indexes; this is for a failed load.
                 self._create_indexes(cursor, tuple(self.dropped))
                 if sqlite:
+                    cursor.execute("PRAGMA foreign_keys=ON")
                     cursor.execute("PRAGMA synchronous=NORMAL")
                     cursor.execute("PRAGMA cache_size=-65536")
             # Fresh statistics: without them SQLite's planner picks poor indexes on the new rows
-            # (for example contact_lookup instead of the customer_id index).
+            # (for example contact_lookup instead of the customer_id index). Full ones: a
+            # sample (analysis_limit) misjudges the filters at a million customers.
             started = time.perf_counter()
             if self.vendor == "sqlite":
-                cursor.execute("PRAGMA analysis_limit=1000")
-                cursor.execute("ANALYZE")
+                if self.using == DEFAULT_DB_ALIAS:
+                    optimize_database()
+                else:
+                    cursor.execute("PRAGMA analysis_limit=0")
+                    cursor.execute("ANALYZE")
             elif self.vendor == "postgresql" and not connection.in_atomic_block:
                 cursor.execute("ANALYZE")
-            self.stats.seconds["setup"] += time.perf_counter() - started
+            self.stats.seconds["statistics"] += time.perf_counter() - started
             if self.vendor == "postgresql":
                 models = [
                     Customer,
@@ -349,31 +403,204 @@ class DemoGenerator:
     def _pass(self, cursor, phase: str, tables: tuple[str, ...], chunk) -> None:
         """Run ``chunk(writer, start, size)`` over all customers, rebuild ``tables``' indexes.
 
-        The time, including the index build, counts towards ``phase``.
+        The time, including the index build, counts towards ``phase``. The customers pass on
+        SQLite (outside a transaction) generates its rows in a child process; see
+        ``_customers_from_child``.
         """
         base = self.stats.seconds[phase]
         started = time.perf_counter()
-        with BulkWriter(self.connection) as writer:
+
+        def report(done: int) -> None:
+            if self.progress and phase == "customers":
+                self.stats.seconds[phase] = base + time.perf_counter() - started
+                self.progress(done, self.total, self.stats)
+
+        if phase == "customers" and self._can_fork():
+            self._customers_from_child(report)
+        else:
+            with BulkWriter(self.connection) as writer:
+                done = 0
+                while done < self.total:
+                    size = min(CHUNK, self.total - done)
+                    chunk(writer, done, size)
+                    done += size
+                    report(done)
+        indexing = time.perf_counter()
+        self._create_indexes(cursor, tables)
+        self.stats.index_seconds[phase] = (
+            self.stats.index_seconds.get(phase, 0.0) + time.perf_counter() - indexing
+        )
+        self.stats.seconds[phase] = base + time.perf_counter() - started
+
+    # --- the customers pass in a child process ----------------------------------------------
+
+    def _can_fork(self) -> bool:
+        """Return whether the customers can be generated in a forked child process.
+
+        Only for SQLite outside a transaction (the bulk path with its own transactions), with
+        more than one chunk and more than one CPU, where ``fork`` exists (not on Windows).
+        """
+        name = str(self.connection.settings_dict["NAME"])
+        return (
+            self.vendor == "sqlite"
+            and not self.connection.in_atomic_block
+            and CONTACTS in self.dropped
+            and name != ":memory:"
+            and not name.startswith("file:")
+            and self.total > CHUNK
+            and (os.cpu_count() or 1) > 1
+            and "fork" in multiprocessing.get_all_start_methods()
+        )
+
+    def _customers_from_child(self, report: Callable[[int], None]) -> None:
+        """Generate the customers in a forked child; insert them here, chunk by chunk.
+
+        One core builds the rows while the other writes them: the child sends each chunk's
+        customer and tag rows, already batched into multi-row ``VALUES`` parameter tuples,
+        through a pipe (which holds the child at most one chunk ahead). The contact points it
+        writes itself, into a side SQLite file with the same table and indexes, and builds
+        their indexes there while this process builds the customers' indexes; this process
+        then copies the finished table in one ``INSERT ... SELECT *``, which SQLite runs as a
+        page-order transfer of the rows and of each index (no sorting, no B-tree searches).
+        Last the child sends what the later passes need: the purchase plans, the random
+        generator's state and the counts. The rows are the ones this process would generate;
+        the child shares no database connection with it.
+        """
+        connection = self.connection
+        directory = Path(str(connection.settings_dict["NAME"])).resolve().parent
+        handle, side_path = tempfile.mkstemp(prefix="demo-contacts-", suffix=".db", dir=directory)
+        os.close(handle)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT type, sql FROM sqlite_master WHERE tbl_name = %s AND sql IS NOT NULL"
+                " ORDER BY type DESC",
+                [CONTACTS],
+            )
+            schema = [sql for _type, sql in cursor.fetchall()]
+        schema += self.dropped[CONTACTS]
+        context = multiprocessing.get_context("fork")
+        receiver, sender = context.Pipe(duplex=False)
+        child = context.Process(
+            target=self._child_main,
+            args=(sender, side_path, schema),
+            name="demo-generator",
+            daemon=True,
+        )
+        child.start()
+        sender.close()
+
+        def receive(expected: str):
+            try:
+                kind, payload = receiver.recv()
+            except EOFError:
+                raise RuntimeError("the demo generator process ended early") from None
+            if kind == "error":
+                raise RuntimeError(f"the demo generator process failed:\n{payload}")
+            if kind != expected:
+                raise RuntimeError(f"the demo generator process sent {kind!r}, not {expected!r}")
+            return payload
+
+        try:
+            with BulkWriter(connection, background=False) as writer:
+                done = 0
+                while done < self.total:
+                    done, batches = receive("chunk")
+                    writer.write_batches(batches)
+                    self.stats.customers = done  # for the progress report; the child counts
+                    report(done)
+            self._apply_child_state(receive("state"))
+            # The child builds the contact points' indexes meanwhile.
+            started = time.perf_counter()
+            with connection.cursor() as cursor:
+                self._create_indexes(cursor, (CUSTOMERS, TAG_LINKS))
+            self.stats.index_seconds["customers"] = time.perf_counter() - started
+            self.stats.contact_points = receive("contacts")
+            started = time.perf_counter()
+            with connection.cursor() as cursor:
+                # Empty indexes on the empty table: the copy below fills them in order.
+                self._create_indexes(cursor, (CONTACTS,))
+                cursor.execute("ATTACH DATABASE %s AS demo_side", [side_path])
+                try:
+                    cursor.execute("BEGIN IMMEDIATE")
+                    cursor.execute(
+                        f"INSERT INTO {CONTACTS} SELECT * FROM demo_side.{CONTACTS}"  # noqa: S608
+                    )
+                    cursor.execute("COMMIT")
+                finally:
+                    cursor.execute("DETACH DATABASE demo_side")
+            # Counted as index time: the transfer writes the contact points and their indexes.
+            self.stats.index_seconds["customers"] += time.perf_counter() - started
+        finally:
+            receiver.close()
+            child.join(timeout=30)
+            if child.is_alive():
+                child.kill()
+                child.join()
+            Path(side_path).unlink(missing_ok=True)
+
+    def _child_main(self, sender, side_path: str, schema: list[str]) -> None:
+        """In the child: generate every chunk, send the customers, write the contact points."""
+        try:
+            side = sqlite3.connect(side_path, isolation_level=None)
+            for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-500000"):
+                side.execute(f"PRAGMA {pragma}")
+            side.execute("PRAGMA temp_store=MEMORY")
+            table_sql, *index_sql = schema
+            side.execute(table_sql)
+            side.execute("BEGIN")
+            collector = _BatchCollector(local={CONTACTS: side})
             done = 0
             while done < self.total:
                 size = min(CHUNK, self.total - done)
-                chunk(writer, done, size)
+                self._customer_chunk(collector, done, size)
                 done += size
-                if self.progress and phase == "customers":
-                    self.stats.seconds[phase] = base + time.perf_counter() - started
-                    self.progress(done, self.total, self.stats)
-        indexing = time.perf_counter()
-        self._create_indexes(cursor, tables)
-        self.stats.index_seconds[phase] = time.perf_counter() - indexing
-        self.stats.seconds[phase] = base + time.perf_counter() - started
+                sender.send(("chunk", (done, collector.take())))
+            side.execute("COMMIT")
+            sender.send(
+                (
+                    "state",
+                    {
+                        "rnd": self.rnd.getstate(),
+                        "next_customer": self.next_customer,
+                        "plan": (
+                            self.plan_lang,
+                            self.plan_created_day,
+                            self.plan_created_time,
+                            self.plan_order_days,
+                            self.plan_offsets,
+                        ),
+                        "counts": (self.stats.customers, self.stats.tag_links),
+                    },
+                )
+            )
+            for sql in index_sql:
+                side.execute(sql)
+            side.close()
+            sender.send(("contacts", self.stats.contact_points))
+        except BaseException:  # noqa: BLE001 - reported to the parent, which raises
+            sender.send(("error", traceback.format_exc()))
+        finally:
+            sender.close()
+
+    def _apply_child_state(self, state: dict) -> None:
+        self.rnd.setstate(state["rnd"])
+        self.next_customer = state["next_customer"]
+        (
+            self.plan_lang,
+            self.plan_created_day,
+            self.plan_created_time,
+            self.plan_order_days,
+            self.plan_offsets,
+        ) = state["plan"]
+        self.stats.customers, self.stats.tag_links = state["counts"]
 
     def _drop_indexes(self, cursor, tables: tuple[str, ...]) -> None:
         """Drop the indexes of those ``tables`` that are empty; remember how to build them.
 
         Building an index once from sorted data is far cheaper than updating its B-tree row
         by row in random order, so a load into an empty database drops them first (SQLite
-        only). Indexes whose rows arrive in key order (customer ids, creation dates) or that
-        have few distinct leading values are cheap to keep and stay.
+        only). Indexes whose entries arrive in key order stay (see ``_cheap_to_keep``): updating
+        them costs the writer less than a separate pass over the table after the load.
         """
         for table in dict.fromkeys(tables):
             cursor.execute(f"SELECT 1 FROM {table} LIMIT 1")  # noqa: S608 - our table names
@@ -385,8 +612,7 @@ class DemoGenerator:
                 [table],
             )
             for name, sql in cursor.fetchall():
-                first_column = sql.split("(", 1)[1].strip().split(",")[0].strip(' "')
-                if first_column in APPEND_FRIENDLY:
+                if _cheap_to_keep(sql):
                     continue
                 cursor.execute(f'DROP INDEX "{name}"')
                 self.dropped.setdefault(table, []).append(sql)
@@ -867,12 +1093,60 @@ class DemoGenerator:
         self.stats.events += len(events)
 
 
+def _batches(sql: str, rows: list[tuple], per_statement: int) -> list[tuple[str, list, int]]:
+    """Split ``rows`` of ``INSERT ... VALUES (?, ...)`` into multi-row statements.
+
+    Returns ``(statement, parameter tuples, rows)`` pairs for ``executemany``: full statements
+    of up to ``per_statement`` rows (at most 30,000 parameters), then the single-row rest.
+    """
+    head, values = sql.split(" VALUES ", 1)
+    per_row = values.count("?") + values.count("%s")
+    size = max(1, min(per_statement, 30_000 // per_row))
+    full = len(rows) - len(rows) % size
+    batches = []
+    if full:
+        flat = chain.from_iterable
+        batched_sql = head + " VALUES " + ", ".join([values] * size)
+        params = [tuple(flat(rows[i : i + size])) for i in range(0, full, size)]
+        batches.append((batched_sql, params, full))
+    if full < len(rows):
+        batches.append((sql, rows[full:], len(rows) - full))
+    return batches
+
+
+class _BatchCollector:
+    """The writer of the generator's child process: collects a chunk's batches to send.
+
+    Rows of the tables in ``local`` go straight into that (side) SQLite connection instead.
+    """
+
+    def __init__(self, local: dict | None = None):
+        self.batches: list[tuple[str, list, int]] = []
+        self.local = local or {}
+
+    def insert(self, sql: str, rows: list[tuple]) -> None:
+        if not rows:
+            return
+        batches = _batches(sql.replace("%s", "?"), rows, BulkWriter.ROWS_PER_STATEMENT)
+        side = self.local.get(sql.split()[2])
+        if side is None:
+            self.batches += batches
+            return
+        for statement, params, _count in batches:
+            side.executemany(statement, params)
+
+    def take(self) -> list[tuple[str, list, int]]:
+        batches, self.batches = self.batches, []
+        return batches
+
+
 class BulkWriter:
     """Run ``INSERT ... VALUES (%s, ...)`` statements for many rows, in large transactions.
 
     Rows go in multi-row VALUES lists (100 rows per statement), which saves most of the
-    per-statement work. On SQLite outside a transaction the statements run in a background
-    thread on the same connection (Django opens SQLite connections with
+    per-statement work. On SQLite outside a transaction the statements run on the raw
+    connection in transactions of ``COMMIT_EVERY`` rows; with ``background`` (the default) in
+    a background thread on the same connection (Django opens SQLite connections with
     ``check_same_thread=False``), so the next chunk is generated while the last one is written:
     sqlite3 releases the GIL while it steps. Otherwise they run through Django's cursor inside
     one ``atomic`` block.
@@ -882,20 +1156,23 @@ class BulkWriter:
     COMMIT_EVERY = 400_000
     ROWS_PER_STATEMENT = 100
 
-    def __init__(self, connection):
+    def __init__(self, connection, *, background: bool = True):
         self.connection = connection
-        self.threaded = connection.vendor == "sqlite" and not connection.in_atomic_block
+        self.raw_sqlite = connection.vendor == "sqlite" and not connection.in_atomic_block
+        self.threaded = self.raw_sqlite and background
         self.error: BaseException | None = None
         self.aborted = False
-        self.batched: dict[str, tuple[str, int]] = {}
+        self.pending = 0
+        self.in_transaction = False
 
     def __enter__(self) -> "BulkWriter":
-        if self.threaded:
+        if self.raw_sqlite:
             self.raw = self.connection.connection
+        if self.threaded:
             self.queue: queue.Queue = queue.Queue(maxsize=8)
             self.thread = threading.Thread(target=self._work, name="demo-writer", daemon=True)
             self.thread.start()
-        else:
+        elif not self.raw_sqlite:
             self.atomic = transaction.atomic(using=self.connection.alias)
             self.atomic.__enter__()
             self.cursor = self.connection.cursor()
@@ -904,64 +1181,62 @@ class BulkWriter:
     def insert(self, sql: str, rows: list[tuple]) -> None:
         if not rows:
             return
+        if not self.raw_sqlite:
+            for statement, params, _count in _batches(sql, rows, self.ROWS_PER_STATEMENT):
+                self.cursor.executemany(statement, params)
+            return
+        self.write_batches(_batches(sql.replace("%s", "?"), rows, self.ROWS_PER_STATEMENT))
+
+    def write_batches(self, batches: list[tuple[str, list, int]]) -> None:
+        """Write batches from ``_batches`` (SQLite outside a transaction only)."""
         if not self.threaded:
-            self._execute(self.cursor, sql, rows)
+            self._write(batches)
             return
         if self.error:
             raise self.error
-        self.queue.put((sql.replace("%s", "?"), rows))
+        self.queue.put(batches)
 
-    def _execute(self, cursor, sql: str, rows: list[tuple]) -> None:
-        batched = self.batched.get(sql)
-        if batched is None:
-            head, values = sql.split(" VALUES ", 1)
-            per_row = values.count("?") + values.count("%s")
-            size = max(1, min(self.ROWS_PER_STATEMENT, 30_000 // per_row))
-            batched = self.batched[sql] = (head + " VALUES " + ", ".join([values] * size), size)
-        batched_sql, size = batched
-        full = len(rows) - len(rows) % size
-        if full:
-            flat = chain.from_iterable
-            cursor.executemany(
-                batched_sql, [tuple(flat(rows[i : i + size])) for i in range(0, full, size)]
-            )
-        if full < len(rows):
-            cursor.executemany(sql, rows[full:])
+    def _write(self, batches: list[tuple[str, list, int]]) -> None:
+        raw = self.raw
+        if not self.in_transaction:
+            raw.execute("BEGIN IMMEDIATE")
+            self.in_transaction = True
+        for statement, params, count in batches:
+            raw.executemany(statement, params)
+            self.pending += count
+        if self.pending >= self.COMMIT_EVERY:
+            raw.execute("COMMIT")
+            self.in_transaction, self.pending = False, 0
+
+    def _finish(self) -> None:
+        if self.in_transaction:
+            self.in_transaction = False
+            self.raw.execute("ROLLBACK" if self.aborted else "COMMIT")
 
     def _work(self) -> None:
-        raw = self.raw
-        pending = 0
-        in_transaction = False
         try:
             while True:
-                item = self.queue.get()
-                if item is None:
+                batches = self.queue.get()
+                if batches is None:
                     break
-                if not in_transaction:
-                    raw.execute("BEGIN IMMEDIATE")
-                    in_transaction = True
-                sql, rows = item
-                self._execute(raw, sql, rows)
-                pending += len(rows)
-                if pending >= self.COMMIT_EVERY:
-                    raw.execute("COMMIT")
-                    in_transaction, pending = False, 0
-            if in_transaction:
-                raw.execute("ROLLBACK" if self.aborted else "COMMIT")
+                self._write(batches)
+            self._finish()
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread
             self.error = exc
-            if in_transaction:
-                raw.execute("ROLLBACK")
+            self.aborted = True
+            self._finish()
             while self.queue.get() is not None:
                 pass
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        self.aborted = exc is not None
         if self.threaded:
-            self.aborted = exc is not None
             self.queue.put(None)
             self.thread.join()
             if self.error and exc is None:
                 raise self.error
+        elif self.raw_sqlite:
+            self._finish()
         else:
             self.cursor.close()
             self.atomic.__exit__(exc_type, exc, tb)
