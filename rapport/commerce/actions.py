@@ -10,11 +10,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from rapport.commerce.models import Order, OrderLine, OrderStatus, Product
-from rapport.commerce.money import check_amount_range, format_money, parse_amount, validate_currency
+from rapport.commerce.money import check_amount_range, parse_amount, validate_currency
 from rapport.customers.models import Customer, LifecycleStage
 from rapport.timeline.actions import record_event
+from rapport.timeline.messages import label, message, money
 from rapport.timeline.models import EventKind
 
 
@@ -197,11 +199,11 @@ def record_order(
         kind=EventKind.ORDER,
         actor=actor,
         occurred_at=order.ordered_at,
-        title=_("Order %(number)s: %(total)s")
-        % {
-            "number": order.number or f"#{order.pk}",
-            "total": format_money(order.total, order.currency),
-        },
+        message=message(
+            gettext_noop("Order %(number)s: %(total)s"),
+            number=order.number or f"#{order.pk}",
+            total=money(order.total, order.currency),
+        ),
         data={
             "order_id": order.pk,
             "total": str(order.total),
@@ -224,15 +226,19 @@ def change_order_status(*, actor, order: Order, status: str) -> Order:
         )
     if order.status == status:
         return order
-    old = order.get_status_display()
+    old = order.status
     order.status = status
     order.save(update_fields=["status", "updated_at"])
     record_event(
         customer=order.customer,
         kind=EventKind.ORDER,
         actor=actor,
-        title=_("Order %(number)s: %(old)s → %(new)s")
-        % {"number": order.number or f"#{order.pk}", "old": old, "new": order.get_status_display()},
+        message=message(
+            gettext_noop("Order %(number)s: %(old)s → %(new)s"),
+            number=order.number or f"#{order.pk}",
+            old=label(OrderStatus, old),
+            new=label(OrderStatus, status),
+        ),
         data={"order_id": order.pk, "status": status},
         source=order,
     )

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from rapport.customers import validators
 from rapport.customers.models import (
@@ -32,6 +33,8 @@ from rapport.customers.models import (
     Tag,
 )
 from rapport.timeline.actions import record_event
+from rapport.timeline.messages import label as choice_label
+from rapport.timeline.messages import message
 from rapport.timeline.models import EventKind, TimelineEvent
 
 #: Profile fields that ``create_customer`` and ``update_customer`` accept.
@@ -312,7 +315,7 @@ def create_customer(
         customer=customer,
         kind=EventKind.PROFILE,
         actor=actor,
-        title=_("Customer created"),
+        message=message(gettext_noop("Customer created")),
         data={"source": source},
         source=customer,
     )
@@ -403,7 +406,7 @@ def update_customer(
             customer=customer,
             kind=EventKind.PROFILE,
             actor=actor,
-            title=_("Profile changed"),
+            message=message(gettext_noop("Profile changed")),
             body=", ".join(sorted(changed)),
             data={"changes": changed},
         )
@@ -473,7 +476,7 @@ def add_contact_point(
             customer=customer,
             kind=EventKind.PROFILE,
             actor=actor,
-            title=_("Contact added: %(value)s") % {"value": display},
+            message=message(gettext_noop("Contact added: %(value)s"), value=display),
             data={"contact_kind": kind},
         )
     if primary and not point.is_primary:
@@ -506,7 +509,7 @@ def remove_contact_point(*, actor, contact_point: ContactPoint) -> None:
         customer=customer,
         kind=EventKind.PROFILE,
         actor=actor,
-        title=_("Contact removed: %(value)s") % {"value": value},
+        message=message(gettext_noop("Contact removed: %(value)s"), value=value),
         data={"contact_kind": contact_point.kind},
     )
 
@@ -543,15 +546,16 @@ def record_consent(
         note=note[:255],
         recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
-    label = ConsentPurpose(purpose).label
-    title = (
-        _("Consent given: %(purpose)s") if granted else _("Consent withdrawn: %(purpose)s")
-    ) % {"purpose": label}
+    text = (
+        gettext_noop("Consent given: %(purpose)s")
+        if granted
+        else gettext_noop("Consent withdrawn: %(purpose)s")
+    )
     record_event(
         customer=customer,
         kind=EventKind.CONSENT,
         actor=actor,
-        title=title,
+        message=message(text, purpose=choice_label(ConsentPurpose, purpose)),
         source=record,
         data={
             "purpose": purpose,
@@ -767,7 +771,9 @@ def merge_customers(
         customer=survivor,
         kind=EventKind.MERGE,
         actor=actor,
-        title=_("Merged with %(name)s (#%(id)s)") % {"name": merged.display_name, "id": merged.pk},
+        message=message(
+            gettext_noop("Merged with %(name)s (#%(id)s)"), name=merged.display_name, id=merged.pk
+        ),
         data={"merged_customer_id": merged.pk},
         source=record,
     )

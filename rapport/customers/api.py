@@ -181,13 +181,30 @@ class TimelineEventOut(Schema):
     id: int
     kind: str
     occurred_at: Timestamp
-    title: str
+    title: str = Field(
+        description="System events in the language of the request (Accept-Language)."
+    )
     body: str
     channel: str
     data: dict[str, Any]
     actor_id: int | None
     source_type: str
     source_id: str
+
+
+def timeline_event_out(event: TimelineEvent) -> TimelineEventOut:
+    return TimelineEventOut(
+        id=event.pk,
+        kind=event.kind,
+        occurred_at=event.occurred_at,
+        title=event.display_title,
+        body=event.body,
+        channel=event.channel,
+        data=event.data,
+        actor_id=event.actor_id,
+        source_type=event.source_type,
+        source_id=event.source_id,
+    )
 
 
 class OrganizationIn(InputSchema):
@@ -542,7 +559,7 @@ def customer_timeline(
     rows, next_cursor = keyset_page(qs, ("-occurred_at", "-id"), cursor=cursor, limit=limit)
     total, capped = capped_count(qs)
     return {
-        "items": [TimelineEventOut.model_validate(e, from_attributes=True) for e in rows],
+        "items": [timeline_event_out(e) for e in rows],
         "next_cursor": next_cursor,
         "total": total,
         "total_capped": capped,
@@ -558,7 +575,7 @@ def add_customer_note(
 
     def run():
         event = add_note(customer=customer, actor=request.auth, body=payload.body)
-        return 201, TimelineEventOut.model_validate(event, from_attributes=True)
+        return 201, timeline_event_out(event)
 
     return run_idempotent(request, idempotency_key, run)
 

@@ -10,6 +10,7 @@ derived columns that ``save()`` would fill (``family_key``, ``given_key``, ``nor
 Only ``rapport.demo.actions`` calls this module.
 """
 
+import json
 import math
 import multiprocessing
 import os
@@ -31,6 +32,7 @@ from django.core.management.color import no_style
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from rapport.commerce.models import Order, OrderLine, Product
 from rapport.customers.models import (
@@ -48,7 +50,16 @@ from rapport.customers.models import (
 from rapport.demo import pools as pool_module
 from rapport.demo.texts import ACTIVITIES, INDUSTRIES, MESSAGES, NOTES, PRODUCTS, TAGS
 from rapport.ops.actions import optimize_database
+from rapport.timeline.messages import label as choice_label
+from rapport.timeline.messages import message
 from rapport.timeline.models import TimelineEvent
+
+# Timeline titles are stored as messages and shown in each reader's language
+# (rapport.timeline.messages); these are the same texts the actions use.
+CREATED_TITLE = gettext_noop("Customer created")
+ORDER_TITLE = gettext_noop("Order %(number)s: %(total)s")
+CONSENT_GIVEN = gettext_noop("Consent given: %(purpose)s")
+CONSENT_WITHDRAWN = gettext_noop("Consent withdrawn: %(purpose)s")
 
 #: Days of history: orders spread over about four years before today.
 HISTORY_DAYS = 4 * 365
@@ -898,7 +909,7 @@ class DemoGenerator:
         orders = []
         lines = []
         events = []
-        title_template = _("Order %(number)s: %(total)s")
+        title_template = _(ORDER_TITLE)
         language = self.language
         channels = ("web",) * 14 + ("store",) * 3 + ("marketplace",) * 2 + ("phone",)
         for customer_id, _lang, _created_day, _created, order_days in self._plans(start, size):
@@ -947,8 +958,9 @@ class DemoGenerator:
                 )
                 title = title_template % {"number": number, "total": _format_total(total, language)}
                 data = (
-                    '{"order_id": %d, "total": "%s", "currency": "EUR", "status": "%s", "lines": %d}'  # noqa: UP031 - JSON braces
-                    % (order_id, total_text, status, line_count)
+                    '{"order_id": %d, "total": "%s", "currency": "EUR", "status": "%s", "lines": %d,'  # noqa: UP031 - JSON braces
+                    ' "message": {"text": "%s", "params": {"number": "%s", "total": {"money": ["%s", "EUR"]}}}}'
+                    % (order_id, total_text, status, line_count, ORDER_TITLE, number, total_text)
                 )
                 events.append(
                     (customer_id, "order", at, None, "", title, "", data)
@@ -984,16 +996,27 @@ class DemoGenerator:
         weights = self.activity_weights
         n_weights = len(weights)
         per_customer = self.events_per_customer
-        created_title = _("Customer created")
+        created_title = _(CREATED_TITLE)
         newsletter = str(ConsentPurpose.NEWSLETTER.label)
         marketing = str(ConsentPurpose.MARKETING_EMAIL.label)
-        given_title = _("Consent given: %(purpose)s")
-        withdrawn_title = _("Consent withdrawn: %(purpose)s")
+        given_title = _(CONSENT_GIVEN)
+        withdrawn_title = _(CONSENT_WITHDRAWN)
         consent_titles = {
             ("newsletter", True): given_title % {"purpose": newsletter},
             ("newsletter", False): withdrawn_title % {"purpose": newsletter},
             ("marketing_email", True): given_title % {"purpose": marketing},
             ("marketing_email", False): withdrawn_title % {"purpose": marketing},
+        }
+        created_data = json.dumps({"source": "demo", "message": message(CREATED_TITLE)})
+        consent_messages = {
+            (purpose, granted): json.dumps(
+                message(
+                    CONSENT_GIVEN if granted else CONSENT_WITHDRAWN,
+                    purpose=choice_label(ConsentPurpose, purpose),
+                )
+            )
+            for purpose in ("newsletter", "marketing_email")
+            for granted in (True, False)
         }
         consent_id = self.next_consent
         consents = []
@@ -1003,7 +1026,7 @@ class DemoGenerator:
         for customer_id, language, created_day, created, order_days in self._plans(start, size):
             append(
                 (customer_id, "profile", created, None, "", created_title, "")
-                + ('{"source": "demo"}', "customers.customer", str(customer_id), None, created)
+                + (created_data, "customers.customer", str(customer_id), None, created)
             )
             natural = 1 + len(order_days)
             if rnd() < 0.45:
@@ -1020,8 +1043,13 @@ class DemoGenerator:
                         (consent_id, customer_id, purpose, granted, at, source, "2022-05")
                     )
                     data = (
-                        '{"purpose": "%s", "granted": %s, "wording_version": "2022-05", "source": "%s"}'  # noqa: UP031 - JSON braces
-                        % (purpose, "true" if granted else "false", source)
+                        '{"purpose": "%s", "granted": %s, "wording_version": "2022-05", "source": "%s", "message": %s}'  # noqa: UP031 - JSON braces
+                        % (
+                            purpose,
+                            "true" if granted else "false",
+                            source,
+                            consent_messages[purpose, granted],
+                        )
                     )
                     append(
                         (customer_id, "consent", at, None, "", consent_titles[purpose, granted], "")

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from rapport.customers.actions import (
     ContactInput,
@@ -48,6 +49,7 @@ from rapport.imports.report import (
     paused_gc,
 )
 from rapport.timeline.actions import record_event_for_customers, record_events_bulk
+from rapport.timeline.messages import message
 from rapport.timeline.models import EventKind, TimelineEvent
 
 BATCH_SIZE = 2000
@@ -661,7 +663,7 @@ class CustomerImporter(RowCleaner):
         record_event_for_customers(
             customer_ids=ids,
             kind=EventKind.PROFILE,
-            title=_("Customer created"),
+            message=message(gettext_noop("Customer created")),
             actor_id=actor_id,
             occurred_at=now,
             data={"source": "import", "import_job": self.job_id},

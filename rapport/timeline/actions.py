@@ -4,10 +4,11 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from rapport.timeline.messages import render
 from rapport.timeline.models import ActivityType, EventKind, TimelineEvent
 
 
@@ -15,7 +16,8 @@ def record_event(
     *,
     customer,
     kind: str,
-    title: str,
+    title: str = "",
+    message: dict[str, Any] | None = None,
     body: str = "",
     actor=None,
     occurred_at: datetime | None = None,
@@ -31,6 +33,12 @@ def record_event(
     """
     if kind not in EventKind.values:
         raise ValueError(f"unknown timeline event kind {kind!r}")
+    if message is not None:
+        # Kept rendered too, in the language of the moment, for search and exports.
+        title = render(message)
+        data = {**(data or {}), "message": message}
+    if not title:
+        raise ValueError("a timeline event needs a title or a message")
     if dedupe_key:
         existing = TimelineEvent.objects.filter(dedupe_key=dedupe_key).first()
         if existing:
@@ -108,14 +116,17 @@ def record_events_bulk(events: list[TimelineEvent], *, batch_size: int = 2000) -
         if event.kind not in EventKind.values:
             raise ValueError(f"unknown timeline event kind {event.kind!r}")
         event.title = event.title[:255]
-    TimelineEvent.objects.bulk_create(events, batch_size=batch_size, ignore_conflicts=any(e.dedupe_key for e in events))
+    TimelineEvent.objects.bulk_create(
+        events, batch_size=batch_size, ignore_conflicts=any(e.dedupe_key for e in events)
+    )
 
 
 def record_event_for_customers(
     *,
     customer_ids: list[int],
     kind: str,
-    title: str,
+    title: str = "",
+    message: dict[str, Any] | None = None,
     body: str = "",
     actor_id: int | None = None,
     occurred_at: datetime | None = None,
@@ -129,12 +140,13 @@ def record_event_for_customers(
     ``record_events_bulk`` no model instances are built: a hundred thousand rows take a
     fraction of a second. Other databases than SQLite and PostgreSQL use ``bulk_create``.
     """
-    from django.db import connection
-
     if kind not in EventKind.values:
         raise ValueError(f"unknown timeline event kind {kind!r}")
     if not customer_ids:
         return
+    if message is not None:
+        title = render(message)
+        data = {**(data or {}), "message": message}
     when = occurred_at or timezone.now()
     source_ids = source_ids or [""] * len(customer_ids)
     if connection.vendor not in ("sqlite", "postgresql"):

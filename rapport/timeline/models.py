@@ -5,6 +5,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from rapport.timeline.messages import render
+
 
 class EventKind(models.TextChoices):
     NOTE = "note", _("note")
@@ -72,4 +74,12 @@ class TimelineEvent(models.Model):
         indexes = [models.Index(fields=["customer", "-occurred_at", "-id"], name="timeline_feed")]
 
     def __str__(self) -> str:
+        return self.title
+
+    @property
+    def display_title(self) -> str:
+        """Return the title in the active language (system events), or as written (notes)."""
+        stored = self.data.get("message") if isinstance(self.data, dict) else None
+        if isinstance(stored, dict) and stored.get("text"):
+            return render(stored)
         return self.title

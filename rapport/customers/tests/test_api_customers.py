@@ -69,7 +69,8 @@ def test_create_customer_records_a_timeline_event_by_the_token_owner(post, cast)
     event = TimelineEvent.objects.get(customer_id=body["id"])
     assert event.kind == EventKind.PROFILE
     assert event.actor == cast.agent
-    assert event.data == {"source": "api"}
+    assert event.data["source"] == "api"
+    assert event.data["message"] == {"text": "Customer created", "params": {}}
 
 
 @pytest.mark.parametrize(
