@@ -1,11 +1,13 @@
 """Changes to staff users, teams and API tokens."""
 
+from datetime import timedelta
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from rapport.accounts.models import ApiToken, Role, Team, User, hash_token
+from rapport.accounts.models import ApiToken, IdempotencyKey, Role, Team, User, hash_token
 from rapport.customers.validators import validate_time_zone
 
 
@@ -81,3 +83,14 @@ def update_preferences(*, user: User, language: str, time_zone: str) -> User:
     user.language, user.time_zone = language, time_zone
     user.save(update_fields=["language", "time_zone"])
     return user
+
+
+#: How long a repeated API request with the same Idempotency-Key replays the first response.
+IDEMPOTENCY_KEY_LIFETIME = timedelta(hours=24)
+
+
+def purge_idempotency_keys(*, now=None) -> int:
+    """Delete stored Idempotency-Key outcomes older than a day; return how many."""
+    cutoff = (now or timezone.now()) - IDEMPOTENCY_KEY_LIFETIME
+    deleted, _by_model = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
