@@ -19,6 +19,9 @@ from rapport.timeline.actions import record_event
 from rapport.timeline.messages import label, message, money
 from rapport.timeline.models import EventKind
 
+#: The timeline message of a new order (the order import records it too).
+ORDER_RECORDED = gettext_noop("Order %(number)s: %(total)s")
+
 
 @dataclass
 class LineInput:
@@ -200,7 +203,7 @@ def record_order(
         actor=actor,
         occurred_at=order.ordered_at,
         message=message(
-            gettext_noop("Order %(number)s: %(total)s"),
+            ORDER_RECORDED,
             number=order.number or f"#{order.pk}",
             total=money(order.total, order.currency),
         ),

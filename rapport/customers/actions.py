@@ -37,6 +37,11 @@ from rapport.timeline.messages import label as choice_label
 from rapport.timeline.messages import message
 from rapport.timeline.models import EventKind, TimelineEvent
 
+# Timeline messages that the bulk writers (imports, demo data) record too.
+CUSTOMER_CREATED = gettext_noop("Customer created")
+CONSENT_GIVEN = gettext_noop("Consent given: %(purpose)s")
+CONSENT_WITHDRAWN = gettext_noop("Consent withdrawn: %(purpose)s")
+
 #: Profile fields that ``create_customer`` and ``update_customer`` accept.
 PROFILE_FIELDS = (
     "external_id",
@@ -315,7 +320,7 @@ def create_customer(
         customer=customer,
         kind=EventKind.PROFILE,
         actor=actor,
-        message=message(gettext_noop("Customer created")),
+        message=message(CUSTOMER_CREATED),
         data={"source": source},
         source=customer,
     )
@@ -546,11 +551,7 @@ def record_consent(
         note=note[:255],
         recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
-    text = (
-        gettext_noop("Consent given: %(purpose)s")
-        if granted
-        else gettext_noop("Consent withdrawn: %(purpose)s")
-    )
+    text = CONSENT_GIVEN if granted else CONSENT_WITHDRAWN
     record_event(
         customer=customer,
         kind=EventKind.CONSENT,

@@ -154,11 +154,7 @@ def search_variants(text: str) -> list[str]:
     plain = fold(text)
     expanded = fold(text.translate(UMLAUTS))
     contracted = plain.replace("ae", "a").replace("oe", "o").replace("ue", "u")
-    return [
-        v
-        for i, v in enumerate((plain, expanded, contracted))
-        if v and v not in (plain, expanded)[:i]
-    ]
+    return [v for v in dict.fromkeys((plain, expanded, contracted)) if v]
 
 
 def _name_condition(words: list[str]) -> Q:

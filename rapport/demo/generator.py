@@ -32,9 +32,10 @@ from django.core.management.color import no_style
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
+from rapport.commerce.actions import ORDER_RECORDED
 from rapport.commerce.models import Order, OrderLine, Product
+from rapport.customers.actions import CONSENT_GIVEN, CONSENT_WITHDRAWN, CUSTOMER_CREATED
 from rapport.customers.models import (
     ConsentPurpose,
     ConsentRecord,
@@ -53,13 +54,6 @@ from rapport.ops.actions import optimize_database
 from rapport.timeline.messages import label as choice_label
 from rapport.timeline.messages import message
 from rapport.timeline.models import TimelineEvent
-
-# Timeline titles are stored as messages and shown in each reader's language
-# (rapport.timeline.messages); these are the same texts the actions use.
-CREATED_TITLE = gettext_noop("Customer created")
-ORDER_TITLE = gettext_noop("Order %(number)s: %(total)s")
-CONSENT_GIVEN = gettext_noop("Consent given: %(purpose)s")
-CONSENT_WITHDRAWN = gettext_noop("Consent withdrawn: %(purpose)s")
 
 #: Days of history: orders spread over about four years before today.
 HISTORY_DAYS = 4 * 365
@@ -909,7 +903,7 @@ class DemoGenerator:
         orders = []
         lines = []
         events = []
-        title_template = _(ORDER_TITLE)
+        title_template = _(ORDER_RECORDED)
         language = self.language
         channels = ("web",) * 14 + ("store",) * 3 + ("marketplace",) * 2 + ("phone",)
         for customer_id, _lang, _created_day, _created, order_days in self._plans(start, size):
@@ -960,7 +954,7 @@ class DemoGenerator:
                 data = (
                     '{"order_id": %d, "total": "%s", "currency": "EUR", "status": "%s", "lines": %d,'  # noqa: UP031 - JSON braces
                     ' "message": {"text": "%s", "params": {"number": "%s", "total": {"money": ["%s", "EUR"]}}}}'
-                    % (order_id, total_text, status, line_count, ORDER_TITLE, number, total_text)
+                    % (order_id, total_text, status, line_count, ORDER_RECORDED, number, total_text)
                 )
                 events.append(
                     (customer_id, "order", at, None, "", title, "", data)
@@ -996,7 +990,7 @@ class DemoGenerator:
         weights = self.activity_weights
         n_weights = len(weights)
         per_customer = self.events_per_customer
-        created_title = _(CREATED_TITLE)
+        created_title = _(CUSTOMER_CREATED)
         newsletter = str(ConsentPurpose.NEWSLETTER.label)
         marketing = str(ConsentPurpose.MARKETING_EMAIL.label)
         given_title = _(CONSENT_GIVEN)
@@ -1007,7 +1001,7 @@ class DemoGenerator:
             ("marketing_email", True): given_title % {"purpose": marketing},
             ("marketing_email", False): withdrawn_title % {"purpose": marketing},
         }
-        created_data = json.dumps({"source": "demo", "message": message(CREATED_TITLE)})
+        created_data = json.dumps({"source": "demo", "message": message(CUSTOMER_CREATED)})
         consent_messages = {
             (purpose, granted): json.dumps(
                 message(

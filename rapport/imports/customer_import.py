@@ -18,9 +18,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from rapport.customers.actions import (
+    CUSTOMER_CREATED,
     ContactInput,
     clean_contacts,
     clean_custom_fields,
@@ -663,7 +663,7 @@ class CustomerImporter(RowCleaner):
         record_event_for_customers(
             customer_ids=ids,
             kind=EventKind.PROFILE,
-            message=message(gettext_noop("Customer created")),
+            message=message(CUSTOMER_CREATED),
             actor_id=actor_id,
             occurred_at=now,
             data={"source": "import", "import_job": self.job_id},

@@ -15,9 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
-from rapport.commerce.actions import LineInput, clean_order
+from rapport.commerce.actions import ORDER_RECORDED, LineInput, clean_order
 from rapport.commerce.models import Order, OrderLine, OrderStatus
 from rapport.commerce.money import parse_amount
 from rapport.customers.actions import ContactInput, clean_profile, create_customer
@@ -26,7 +25,7 @@ from rapport.customers.validators import normalize_email
 from rapport.imports.csvfile import parse_datetime, parse_decimal
 from rapport.imports.report import ImportReport, Issue, ProgressCallback, messages_of
 from rapport.timeline.actions import record_events_bulk
-from rapport.timeline.messages import message, money, render
+from rapport.timeline.messages import event_fields, message, money
 from rapport.timeline.models import EventKind, TimelineEvent
 
 BATCH_SIZE = 500
@@ -345,18 +344,19 @@ class OrderImporter:
             for line in lines:
                 line.order = order
                 all_lines.append(line)
-            title = message(
-                gettext_noop("Order %(number)s: %(total)s"),
-                number=order.number or f"#{order.pk}",
-                total=money(order.total, order.currency),
+            title, data = event_fields(
+                message(
+                    ORDER_RECORDED,
+                    number=order.number or f"#{order.pk}",
+                    total=money(order.total, order.currency),
+                ),
+                {"order_id": order.pk, "total": str(order.total), "currency": order.currency,
+                 "status": order.status, "lines": len(lines), "import_job": self.job_id},
             )
             events.append(
                 TimelineEvent(
                     customer_id=order.customer_id, kind=EventKind.ORDER, actor_id=actor_id,
-                    occurred_at=order.ordered_at, title=render(title),
-                    data={"order_id": order.pk, "total": str(order.total),
-                          "currency": order.currency, "status": order.status,
-                          "lines": len(lines), "import_job": self.job_id, "message": title},
+                    occurred_at=order.ordered_at, title=title, data=data,
                     source_type="commerce.order", source_id=str(order.pk),
                     dedupe_key=f"order:{order.pk}",
                 )

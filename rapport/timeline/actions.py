@@ -8,7 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from rapport.timeline.messages import render
+from rapport.timeline.messages import event_fields
 from rapport.timeline.models import ActivityType, EventKind, TimelineEvent
 
 
@@ -34,9 +34,7 @@ def record_event(
     if kind not in EventKind.values:
         raise ValueError(f"unknown timeline event kind {kind!r}")
     if message is not None:
-        # Kept rendered too, in the language of the moment, for search and exports.
-        title = render(message)
-        data = {**(data or {}), "message": message}
+        title, data = event_fields(message, data)
     if not title:
         raise ValueError("a timeline event needs a title or a message")
     if dedupe_key:
@@ -145,8 +143,7 @@ def record_event_for_customers(
     if not customer_ids:
         return
     if message is not None:
-        title = render(message)
-        data = {**(data or {}), "message": message}
+        title, data = event_fields(message, data)
     when = occurred_at or timezone.now()
     source_ids = source_ids or [""] * len(customer_ids)
     if connection.vendor not in ("sqlite", "postgresql"):

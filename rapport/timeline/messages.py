@@ -38,18 +38,23 @@ def render(stored: dict[str, Any]) -> str:
     translated = gettext(text)
     if not params:
         return translated
-    try:
-        return translated % params
-    except (KeyError, ValueError, TypeError):
-        return text % params if _formats(text, params) else text
+    # A translation that does not fit the stored parameters falls back to the English text.
+    for candidate in (translated, text):
+        try:
+            return candidate % params
+        except (KeyError, ValueError, TypeError):
+            continue
+    return text
 
 
-def _formats(text: str, params: dict[str, Any]) -> bool:
-    try:
-        text % params
-    except (KeyError, ValueError, TypeError):
-        return False
-    return True
+def event_fields(
+    stored: dict[str, Any], data: dict[str, Any] | None = None
+) -> tuple[str, dict[str, Any]]:
+    """Return the title and data of an event recorded with message ``stored``.
+
+    The title is kept rendered too, in the language of the moment, for search and exports.
+    """
+    return render(stored), {**(data or {}), "message": stored}
 
 
 def _param(value: Any) -> Any:
