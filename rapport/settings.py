@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "ninja",
+    "channels",
     "huey.contrib.djhuey",
     "rapport.accounts",
     "rapport.customers",
@@ -74,6 +75,13 @@ INSTALLED_APPS = [
     "rapport.imports",
     "rapport.demo",
     "rapport.ops",
+    "rapport.helpdesk",
+    "rapport.sla",
+    "rapport.mail",
+    "rapport.chat",
+    "rapport.portal",
+    "rapport.social",
+    "rapport.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -92,6 +100,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "rapport.urls"
 WSGI_APPLICATION = "rapport.wsgi.application"
+ASGI_APPLICATION = "rapport.asgi.application"
 
 TEMPLATES = [
     {
@@ -231,4 +240,36 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+# Real-time delivery (live chat): Django Channels. One process keeps its groups in memory;
+# with REDIS_URL every web process shares them through Redis.
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- Helpdesk -------------------------------------------------------------------------------
+# Conversation numbers read "RAP-10023"; the token in email subjects is "[RAP-10023]".
+HELPDESK_NUMBER_PREFIX = env("HELPDESK_NUMBER_PREFIX", "RAP")
+# The company's own support addresses: mail from them found in a mailbox is an agent's
+# message, never a customer's, and is never answered.
+HELPDESK_SUPPORT_ADDRESSES = env_list("HELPDESK_SUPPORT_ADDRESSES", "support@localhost")
+HELPDESK_COMPANY_NAME = env("HELPDESK_COMPANY_NAME", "Rapport Support")
+# Attachments larger than this are not stored; the message keeps a note of what was dropped.
+HELPDESK_MAX_ATTACHMENT_BYTES = env_int("HELPDESK_MAX_ATTACHMENT_BYTES", 20 * 2**20)
+# A raw inbound message larger than this is quarantined instead of processed.
+HELPDESK_MAX_MESSAGE_BYTES = env_int("HELPDESK_MAX_MESSAGE_BYTES", 40 * 2**20)
+# The sender of each channel (rapport.helpdesk.delivery); a social network's adapter is one
+# more entry. Web-form and phone conversations are answered by email.
+HELPDESK_SENDERS = {
+    "email": "rapport.mail.outbound.send_message",
+    "chat": "rapport.chat.delivery.send_message",
+    "social": "rapport.social.senders.send_message",
+    "portal": "rapport.portal.delivery.send_message",
 }

@@ -1,0 +1,3 @@
+"""WebSocket routes of the live chat."""
+
+websocket_urlpatterns: list = []

@@ -1,0 +1,20 @@
+"""Background jobs of the helpdesk: each takes ids and calls an action."""
+
+from huey.contrib.djhuey import db_task
+
+from rapport.helpdesk.delivery import DeliveryError, deliver_message
+
+# Attempts to send one message, and the pause before each retry (exponential backoff).
+DELIVERY_ATTEMPTS = 6
+DELIVERY_BASE_DELAY = 30
+
+
+@db_task()
+def deliver_message_task(message_id: int, attempt: int = 1) -> None:
+    """Send message ``message_id``; on a temporary failure try again later, then give up."""
+    try:
+        deliver_message(message_id, final=attempt >= DELIVERY_ATTEMPTS)
+    except DeliveryError:
+        deliver_message_task.schedule(
+            (message_id, attempt + 1), delay=DELIVERY_BASE_DELAY * 2 ** (attempt - 1)
+        )
