@@ -24,6 +24,15 @@ STAFF_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.AGENT, Role.MARKETER})
 class Team(models.Model):
     name = models.CharField(_("name"), max_length=120, unique=True)
     description = models.TextField(_("description"), blank=True)
+    lead = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="led_teams",
+        verbose_name=_("team lead"),
+        help_text=_("Notified when the team's conversations breach their SLA."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -56,6 +65,11 @@ class User(AbstractUser):
         help_text=_("ISO 639-1 codes of the languages this person can answer in."),
     )
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    is_available = models.BooleanField(
+        _("available for new conversations"),
+        default=True,
+        help_text=_("Automatic assignment skips agents who are away."),
+    )
 
     class Meta:
         verbose_name = _("user")

@@ -76,7 +76,9 @@ def check_amount_range(amount: Decimal) -> None:
     """Raise if ``amount`` does not fit the money columns."""
     if abs(amount) > MAX_AMOUNT:
         raise ValidationError(
-            _("The amount is too large (at most %(max)s)."), code="amount_too_large", params={"max": MAX_AMOUNT}
+            _("The amount is too large (at most %(max)s)."),
+            code="amount_too_large",
+            params={"max": MAX_AMOUNT},
         )
 
 

@@ -103,6 +103,9 @@ class Conversation(models.Model):
     agent_reply_count = models.PositiveIntegerField(default=0)
     customer_message_count = models.PositiveIntegerField(default=0)
     reopen_count = models.PositiveIntegerField(default=0)
+    # Business-time versions (seconds inside the SLA policy's business hours), set by rapport.sla.
+    first_response_business_seconds = models.PositiveIntegerField(null=True, blank=True)
+    resolution_business_seconds = models.PositiveIntegerField(null=True, blank=True)
     handling_seconds = models.PositiveIntegerField(
         _("handling time (seconds)"),
         default=0,

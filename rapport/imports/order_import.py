@@ -350,8 +350,14 @@ class OrderImporter:
                     number=order.number or f"#{order.pk}",
                     total=money(order.total, order.currency),
                 ),
-                {"order_id": order.pk, "total": str(order.total), "currency": order.currency,
-                 "status": order.status, "lines": len(lines), "import_job": self.job_id},
+                {
+                    "order_id": order.pk,
+                    "total": str(order.total),
+                    "currency": order.currency,
+                    "status": order.status,
+                    "lines": len(lines),
+                    "import_job": self.job_id,
+                },
             )
             events.append(
                 TimelineEvent(
