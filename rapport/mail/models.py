@@ -31,6 +31,8 @@ class Mailbox(models.Model):
     last_uid = models.BigIntegerField(default=0, editable=False)
     last_polled_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_error = models.TextField(blank=True, editable=False)
+    # A worker polling the mailbox holds it until then; another worker skips it meanwhile.
+    poll_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
