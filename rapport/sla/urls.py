@@ -1,5 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from rapport.sla import views
 
 app_name = "sla"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.service_levels, name="service_levels"),
+    path(
+        "conversations/<int:conversation_id>/delay-notice/",
+        views.delay_notice,
+        name="delay_notice",
+    ),
+]
