@@ -41,6 +41,10 @@ class Priority(models.TextChoices):
 
 PRIORITY_ORDER = [Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT]
 
+# Statuses the inbox lists as open (everything not yet done), and the condition of its indexes.
+OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD)
+OPEN = Q(status__in=[s.value for s in OPEN_STATUSES])
+
 
 class Conversation(models.Model):
     """One customer's request, as one thread across every channel it moves through."""
@@ -142,6 +146,34 @@ class Conversation(models.Model):
             models.Index(fields=["customer", "-last_message_at"], name="conv_customer_recent"),
             models.Index(
                 fields=["sla_due_at"], name="conv_sla_due", condition=Q(sla_due_at__isnull=False)
+            ),
+            # The inbox views (rapport.helpdesk.inbox): each walks one of these in its order
+            # and stops after a page, so a page costs the same at a million conversations.
+            models.Index(
+                fields=["-last_message_at", "-id"], condition=OPEN, name="conv_open_recent"
+            ),
+            models.Index(
+                fields=["assignee", "-last_message_at", "-id"],
+                condition=OPEN,
+                name="conv_open_assignee",
+            ),
+            models.Index(
+                fields=["-last_message_at", "-id"],
+                condition=OPEN & Q(assignee__isnull=True),
+                name="conv_open_unassigned",
+            ),
+            models.Index(
+                fields=["team", "-last_message_at", "-id"], condition=OPEN, name="conv_open_team"
+            ),
+            models.Index(
+                fields=["channel", "-last_message_at", "-id"],
+                condition=OPEN,
+                name="conv_open_channel",
+            ),
+            models.Index(
+                fields=["sla_due_at", "id"],
+                condition=OPEN & Q(sla_due_at__isnull=False),
+                name="conv_open_sla_due",
             ),
         ]
 
@@ -377,3 +409,170 @@ class CallOutcome(models.TextChoices):
     CALLBACK = "callback", _("Callback agreed")
     RESOLVED = "resolved", _("Resolved on the call")
     NO_ANSWER = "no_answer", _("No answer")
+
+
+# --- Routing ----------------------------------------------------------------------------------
+
+
+class AssignmentMode(models.TextChoices):
+    LEAST_LOADED = "least_loaded", _("Least loaded")
+    ROUND_ROBIN = "round_robin", _("Round robin")
+    MANUAL = "manual", _("No automatic assignment")
+
+
+class TeamQueue(models.Model):
+    """How a team's queue hands new conversations to its agents."""
+
+    team = models.OneToOneField(
+        "accounts.Team", on_delete=models.CASCADE, related_name="queue", verbose_name=_("team")
+    )
+    assignment = models.CharField(
+        _("automatic assignment"),
+        max_length=16,
+        choices=AssignmentMode.choices,
+        default=AssignmentMode.LEAST_LOADED,
+    )
+    # Round robin: the agent who got the last conversation; the next one in line follows.
+    last_assigned = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+
+    class Meta:
+        verbose_name = _("team queue")
+        verbose_name_plural = _("team queues")
+
+    def __str__(self) -> str:
+        return str(self.team)
+
+
+class RoutingRule(models.Model):
+    """Send new conversations that match to a team; the first active rule by position wins.
+
+    Empty conditions match anything; all given conditions must hold. Keywords match when any
+    of them occurs in the subject or the text (ignoring case).
+    """
+
+    name = models.CharField(_("name"), max_length=120)
+    position = models.PositiveIntegerField(_("position"), default=100)
+    is_active = models.BooleanField(_("active"), default=True)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, blank=True)
+    language = models.CharField(
+        _("language"), max_length=8, blank=True, help_text=_("ISO 639-1 code, such as de or en.")
+    )
+    keywords = models.TextField(
+        _("keywords"), blank=True, help_text=_("One per line or separated by commas.")
+    )
+    vip_only = models.BooleanField(_("only VIP customers"), default=False)
+    customer_tag = models.ForeignKey(
+        "customers.Tag",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("customer tag"),
+    )
+    team = models.ForeignKey(
+        "accounts.Team", on_delete=models.CASCADE, related_name="+", verbose_name=_("team")
+    )
+    set_priority = models.CharField(
+        _("set priority"), max_length=16, choices=Priority.choices, blank=True
+    )
+    add_tags = models.CharField(
+        _("add tags"), max_length=255, blank=True, help_text=_("Separated by commas.")
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("routing rule")
+        verbose_name_plural = _("routing rules")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def keyword_list(self) -> list[str]:
+        return [k.strip() for k in self.keywords.replace("\n", ",").split(",") if k.strip()]
+
+    def tag_list(self) -> list[str]:
+        return [t.strip() for t in self.add_tags.split(",") if t.strip()]
+
+
+# --- Reply templates (macros) --------------------------------------------------------------
+
+
+class Formality(models.TextChoices):
+    ANY = "", _("any form of address")
+    FORMAL = "formal", _("formal")
+    INFORMAL = "informal", _("informal")
+
+
+class ReplyTemplate(models.Model):
+    """A reusable reply: shared (no owner) or personal, with variants per language and formality."""
+
+    name = models.CharField(_("name"), max_length=120)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reply_templates",
+        verbose_name=_("owner"),
+        help_text=_("Empty: shared with everyone."),
+    )
+    set_status = models.CharField(
+        _("set status"), max_length=16, choices=Status.choices, blank=True
+    )
+    set_priority = models.CharField(
+        _("set priority"), max_length=16, choices=Priority.choices, blank=True
+    )
+    add_tags = models.CharField(
+        _("add tags"), max_length=255, blank=True, help_text=_("Separated by commas.")
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("reply template")
+        verbose_name_plural = _("reply templates")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_shared(self) -> bool:
+        return self.owner_id is None
+
+    def tag_list(self) -> list[str]:
+        return [t.strip() for t in self.add_tags.split(",") if t.strip()]
+
+
+class ReplyTemplateVariant(models.Model):
+    """The text of a template in one language and form of address."""
+
+    template = models.ForeignKey(ReplyTemplate, on_delete=models.CASCADE, related_name="variants")
+    language = models.CharField(
+        _("language"), max_length=8, blank=True, help_text=_("Empty: any language.")
+    )
+    formality = models.CharField(
+        _("form of address"), max_length=8, choices=Formality.choices, blank=True
+    )
+    body = models.TextField(_("text"))
+
+    class Meta:
+        ordering = ["language", "formality", "id"]
+        verbose_name = _("template variant")
+        verbose_name_plural = _("template variants")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["template", "language", "formality"], name="template_variant_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template} ({self.language or '*'}/{self.formality or '*'})"
