@@ -419,7 +419,9 @@ def unknown_endpoint(request, rest: str):
 def _register_routers() -> None:
     from rapport.commerce.api import router as commerce_router
     from rapport.customers.api import router as customers_router
+    from rapport.helpdesk.api import router as helpdesk_router
 
     api.add_router("/", customers_router)
     api.add_router("/", commerce_router)
+    api.add_router("/", helpdesk_router)
     api.add_router("/", fallback_router)

@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from rapport.social import views
 
 app_name = "social"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("ingest/<slug:slug>/", views.ingest, name="ingest"),
+]

@@ -1,0 +1,121 @@
+"""Social mentions and direct messages entering the helpdesk."""
+
+from datetime import UTC
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from rapport.customers.actions import ContactInput, create_customer
+from rapport.customers.models import Customer
+from rapport.customers.queries import identify_customer
+from rapport.customers.validators import normalize_social
+from rapport.helpdesk.actions import Received, receive_message
+from rapport.helpdesk.models import ACTIVE_STATUSES, Channel, Conversation, Message, Status
+from rapport.social.models import SocialSource
+from rapport.social.schemas import SocialItem
+
+
+def external_id(source: SocialSource, network_id: str) -> str:
+    return f"{source.network}:{network_id}"[:255]
+
+
+def ingest_social_message(*, source: SocialSource, item: SocialItem) -> Received:
+    """Store a mention or direct message; a repeat of the same network id returns the first.
+
+    The author is matched by their handle, else becomes a new customer. A direct message
+    continues the author's open direct-message conversation; a mention opens a new one,
+    unless it answers a message already in a conversation of the same author.
+    """
+    key = external_id(source, item.id)
+    existing = Message.objects.filter(channel=Channel.SOCIAL, external_id=key).first()
+    if existing is not None:
+        return Received(message=existing, created=False)
+    handle = item.author.handle.strip().lstrip("@")
+    normalized = normalize_social(source.network, handle)  # raises ValidationError for bad ones
+    with transaction.atomic():
+        customer = identify_customer(social=normalized) or _create_author(source, item, handle)
+        conversation = _thread(source, item, customer)
+        data: dict[str, Any] = {
+            "social": {
+                "type": item.type,
+                "public": item.type == "mention",
+                "network": source.network,
+                "source_id": source.pk,
+                "source": source.slug,
+                "message_id": item.id,
+                "url": item.url,
+                "author_handle": handle,
+                "in_reply_to": item.in_reply_to or "",
+            }
+        }
+        return receive_message(
+            customer=customer,
+            channel=Channel.SOCIAL,
+            conversation=conversation,
+            body_text=item.text,
+            sender_name=item.author.name.strip()[:200],
+            sender_address=f"@{handle}"[:254],
+            external_id=key,
+            received_at=_received_at(item),
+            data=data,
+            thread_reason=(
+                {"reason": "social_" + item.type, "matched": handle} if conversation else None
+            ),
+        )
+
+
+def _received_at(item: SocialItem):
+    """Return when the network says it was sent (naive means UTC), never in the future."""
+    if item.created_at is None:
+        return None
+    at = item.created_at
+    if timezone.is_naive(at):
+        at = timezone.make_aware(at, UTC)
+    return min(at, timezone.now())
+
+
+def _create_author(source: SocialSource, item: SocialItem, handle: str) -> Customer:
+    name = " ".join(item.author.name.split()) or handle
+    given, _sep, family = name.rpartition(" ")
+    if not given:
+        given, family = family, ""
+    return create_customer(
+        actor=None,
+        profile={"given_name": given[:100], "family_name": family[:100]},
+        contacts=ContactInput(socials=[(source.network, handle)]),
+        source="social",
+    )
+
+
+def _open(qs):
+    return qs.filter(
+        conversation__merged_into__isnull=True,
+        conversation__status__in=[*ACTIVE_STATUSES, Status.PENDING],
+    )
+
+
+def _thread(source: SocialSource, item: SocialItem, customer: Customer) -> Conversation | None:
+    if item.in_reply_to:
+        parent = (
+            Message.objects.filter(
+                channel=Channel.SOCIAL,
+                external_id=external_id(source, item.in_reply_to),
+                conversation__customer=customer,
+                conversation__merged_into__isnull=True,
+            )
+            .select_related("conversation")
+            .first()
+        )
+        if parent is not None:
+            return parent.conversation
+    if item.type != "direct_message":
+        return None
+    last = (
+        _open(Message.objects.filter(conversation__customer=customer, channel=Channel.SOCIAL))
+        .filter(data__social__type="direct_message", data__social__source_id=source.pk)
+        .select_related("conversation")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return last.conversation if last else None
