@@ -273,3 +273,52 @@ HELPDESK_SENDERS = {
     "social": "rapport.social.senders.send_message",
     "portal": "rapport.portal.delivery.send_message",
 }
+
+# --- Portal, social ingest, telephony, REST API and outgoing webhooks (slice portal-api) ---
+# Outgoing webhooks and social reply adapters wait this long for the receiver's answer.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
+# A portal sign-in link works once, for this many minutes.
+PORTAL_MAGIC_LINK_MINUTES = env_int("PORTAL_MAGIC_LINK_MINUTES", 15)
+# Files customers upload in the portal may be at most this large.
+PORTAL_MAX_UPLOAD_BYTES = env_int("PORTAL_MAX_UPLOAD_BYTES", 10 * 2**20)
+# The public contact form (and sign-in link requests) accept this many submissions per hour
+# from one IP address and for one email address.
+PORTAL_CONTACT_RATE_LIMIT = env_int("PORTAL_CONTACT_RATE_LIMIT", 5)
+# Reply adapters per social network; "*" is used for networks without their own adapter.
+SOCIAL_ADAPTERS = {"*": "rapport.social.adapters.send_via_webhook"}
+
+# --- Email transports: outbound SMTP, the SMTP listener, IMAP polling (slice mail-transport) ---
+# The domain of the Message-IDs we give outgoing mail; empty: the first support address's.
+HELPDESK_MAIL_DOMAIN = env("HELPDESK_MAIL_DOMAIN", "")
+# A worker polling an IMAP mailbox holds it this long (renewed per batch); another skips it.
+HELPDESK_IMAP_LEASE_SECONDS = env_int("HELPDESK_IMAP_LEASE_SECONDS", 300)
+# Messages fetched per IMAP round trip, and the socket timeout for IMAP servers.
+HELPDESK_IMAP_BATCH = env_int("HELPDESK_IMAP_BATCH", 25)
+HELPDESK_IMAP_TIMEOUT = env_int("HELPDESK_IMAP_TIMEOUT", 60)
+# aiosmtpd (the SMTP listener) logs every SMTP command at INFO; keep its warnings.
+LOGGING["loggers"]["mail.log"] = {"level": env("SMTPD_LOG_LEVEL", "WARNING")}
+
+# --- Live chat (slice "chat") ----------------------------------------------------------------
+# Web sites allowed to embed the chat widget (scheme://host[:port], comma-separated); empty
+# allows any site, since the widget lives on customers' own pages.
+CHAT_ALLOWED_ORIGINS = env_list("CHAT_ALLOWED_ORIGINS")
+# The longest chat message a visitor or agent may send, in characters.
+CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 2000)
+# A visitor may send this many messages per CHAT_RATE_WINDOW_SECONDS on one connection.
+CHAT_RATE_LIMIT_MESSAGES = env_int("CHAT_RATE_LIMIT_MESSAGES", 20)
+CHAT_RATE_WINDOW_SECONDS = env_int("CHAT_RATE_WINDOW_SECONDS", 60)
+# New chats and offline messages per client address and 10 minutes (HTTP endpoints).
+CHAT_STARTS_PER_ADDRESS = env_int("CHAT_STARTS_PER_ADDRESS", 20)
+# An agent counts as online this long after their chat console last pinged (it pings every 30 s).
+CHAT_PRESENCE_SECONDS = env_int("CHAT_PRESENCE_SECONDS", 90)
+# A chat session nobody used for this long can no longer be resumed with its token.
+CHAT_SESSION_IDLE_HOURS = env_int("CHAT_SESSION_IDLE_HOURS", 24)
+
+# --- Mail in (inbound email pipeline) -------------------------------------------------------
+# Shared secret for POST /mail/inbound/ (providers' inbound webhooks, "Authorization: Bearer
+# <token>"); the endpoint is off while it is unset.
+MAIL_INBOUND_TOKEN = env("MAIL_INBOUND_TOKEN")
+
+# --- Service levels (slice "sla") -----------------------------------------------------------
+# Hours after solving when the customer is asked "did this solve it?"; 0 switches it off.
+SLA_FOLLOW_UP_HOURS = env_int("SLA_FOLLOW_UP_HOURS", 48)

@@ -1,5 +1,9 @@
-"""Serve Rapport with its background worker: the embedded default that ``make run`` uses."""
+"""Serve Rapport with its background worker: the embedded default that ``make run`` uses.
 
+HTTP and WebSockets (the live chat) share one port: uvicorn runs ``rapport.asgi:application``.
+"""
+
+import os
 import signal
 import subprocess
 import sys
@@ -7,22 +11,32 @@ import sys
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+# WebSocket frames larger than this are refused by the server (chat messages are small).
+WS_MAX_SIZE = 1024 * 1024
+
 
 class Command(BaseCommand):
-    help = "Serve Rapport on HOST:PORT (waitress) and run one Huey worker beside it."
+    help = "Serve Rapport on HOST:PORT (uvicorn, HTTP and WebSockets) and run one Huey worker beside it."
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--threads", type=int, default=8)
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=8,
+            help="Threads for blocking work such as database calls (ASGI_THREADS).",
+        )
         parser.add_argument(
             "--no-worker", action="store_true", help="Do not start the background worker."
         )
 
     def handle(self, *args, host, port, threads, no_worker, **options):
-        from waitress import serve
+        import uvicorn
 
-        from rapport.wsgi import application
+        # asgiref sizes its thread pool from this; it must be set before the app is loaded.
+        os.environ.setdefault("ASGI_THREADS", str(max(1, threads)))
+        from rapport.asgi import application
 
         worker = None
         if not no_worker:
@@ -34,12 +48,28 @@ class Command(BaseCommand):
         def stop(signum, frame):
             raise KeyboardInterrupt
 
-        signal.signal(signal.SIGTERM, stop)
+        server = uvicorn.Server(
+            uvicorn.Config(
+                application,
+                host=host,
+                port=port,
+                lifespan="off",
+                log_level="warning",
+                ws_max_size=WS_MAX_SIZE,
+                # Chat frames are small: compressing each one costs more CPU than it saves.
+                ws_per_message_deflate=False,
+                server_header=False,
+                proxy_headers=bool(settings.SECURE_PROXY_SSL_HEADER),
+            )
+        )
         self.stdout.write(
             f"Rapport is serving on http://{host}:{port}/ (database: {settings.DATABASES['default']['NAME']})"
         )
+        # uvicorn handles SIGINT and SIGTERM itself (it closes connections, then returns) and
+        # raises the signal again afterwards: this handler turns SIGTERM into a clean stop.
+        signal.signal(signal.SIGTERM, stop)
         try:
-            serve(application, host=host, port=port, threads=threads, ident="Rapport")
+            server.run()
         except KeyboardInterrupt:
             pass
         finally:
