@@ -3,6 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+SMTP_PORT ?= 2525
 PYTHON ?= python3
 
 .PHONY: run test test-sqlite test-postgres bench lint system-deps messages clean
@@ -19,11 +20,11 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $@ $(VENV)/.installed
 
-## run: install, migrate, load demo data into an empty database, serve on http://127.0.0.1:$(PORT) with a worker
+## run: install, migrate, load demo data into an empty database, serve on http://127.0.0.1:$(PORT) with a worker and an SMTP listener on port $(SMTP_PORT)
 run: $(VENV)/.installed
 	$(BIN)/rapport migrate --noinput -v0
 	$(BIN)/rapport demo --if-empty --customers 2000 --events-per-customer 8
-	$(BIN)/rapport serve --port $(PORT)
+	$(BIN)/rapport serve --port $(PORT) --smtp-port $(SMTP_PORT)
 
 ## test: install dev tools, PostgreSQL and Chromium from Debian, run the suite on SQLite and PostgreSQL
 test: $(VENV)/.installed-dev system-deps

@@ -165,7 +165,7 @@ def receive_message(
         raise HelpdeskError("invalid_direction", _("Unknown direction."))
     external_id = (external_id or "")[:255]
     if external_id:
-        existing = Message.objects.filter(channel=channel, external_id=external_id).first()
+        existing = Message.objects.with_external_id(channel, external_id).first()
         if existing:
             return Received(message=existing, created=False)
     now = received_at or timezone.now()
@@ -194,7 +194,7 @@ def receive_message(
             )
     except IntegrityError:
         if external_id:
-            existing = Message.objects.filter(channel=channel, external_id=external_id).first()
+            existing = Message.objects.with_external_id(channel, external_id).first()
             if existing:  # the same message delivered twice at once
                 return Received(message=existing, created=False)
         raise

@@ -441,7 +441,7 @@ def record_call(request, payload: CallIn):
     user = request.auth
     require_helpdesk_role(user)
     existing = (
-        Message.objects.filter(channel=Channel.PHONE, external_id=f"call:{payload.call_id}")
+        Message.objects.with_external_id(Channel.PHONE, f"call:{payload.call_id}")
         .select_related("conversation")
         .first()
     )

@@ -222,6 +222,19 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class MessageQuerySet(models.QuerySet):
+    def with_external_id(self, channel: str, external_id: "str | list[str]") -> "MessageQuerySet":
+        """Return messages of ``channel`` with this external id (or any of a list of them).
+
+        The repeated ``external_id <> ''`` lets SQLite use the partial unique index; without
+        it the look-up scans every message.
+        """
+        qs = self.filter(channel=channel).exclude(external_id="")
+        if isinstance(external_id, str):
+            return qs.filter(external_id=external_id)
+        return qs.filter(external_id__in=list(external_id))
+
+
 class Message(models.Model):
     """One message in a conversation: from the customer, to the customer, or an internal note."""
 
@@ -263,6 +276,8 @@ class Message(models.Model):
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(_("time"), default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MessageQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("message")

@@ -199,7 +199,7 @@ def _record(inbound: InboundEmail, raw: bytes) -> tuple[Message, bool, dict]:
     if not parsed.message_id:
         # Without a Message-ID the raw bytes identify the message, so a repeat is still one.
         parsed.message_id = f"<{inbound.sha256[:32]}@missing-message-id.invalid>"
-    existing = Message.objects.filter(channel=Channel.EMAIL, external_id=parsed.message_id[:255])
+    existing = Message.objects.with_external_id(Channel.EMAIL, parsed.message_id[:255])
     existing = existing.select_related("conversation").first()
     if existing:
         return existing, False, {}

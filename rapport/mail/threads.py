@@ -43,7 +43,7 @@ def by_message_ids(ids: list[str]) -> tuple[Conversation, str] | None:
     if not ids:
         return None
     found = dict(
-        Message.objects.filter(channel=Channel.EMAIL, external_id__in=ids[:100]).values_list(
+        Message.objects.with_external_id(Channel.EMAIL, ids[:100]).values_list(
             "external_id", "conversation_id"
         )
     )

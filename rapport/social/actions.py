@@ -28,7 +28,7 @@ def ingest_social_message(*, source: SocialSource, item: SocialItem) -> Received
     unless it answers a message already in a conversation of the same author.
     """
     key = external_id(source, item.id)
-    existing = Message.objects.filter(channel=Channel.SOCIAL, external_id=key).first()
+    existing = Message.objects.with_external_id(Channel.SOCIAL, key).first()
     if existing is not None:
         return Received(message=existing, created=False)
     handle = item.author.handle.strip().lstrip("@")

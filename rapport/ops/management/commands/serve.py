@@ -30,8 +30,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-worker", action="store_true", help="Do not start the background worker."
         )
+        parser.add_argument(
+            "--smtp-port",
+            type=int,
+            default=0,
+            help="Also receive email for the support addresses on this port (SMTP listener "
+            "on HOST; 0: off).",
+        )
 
-    def handle(self, *args, host, port, threads, no_worker, **options):
+    def handle(self, *args, host, port, threads, no_worker, smtp_port, **options):
         import uvicorn
 
         # asgiref sizes its thread pool from this; it must be set before the app is loaded.
@@ -44,6 +51,25 @@ class Command(BaseCommand):
                 [sys.executable, "-m", "rapport", "run_huey", "--workers", "2"]
             )
             self.stdout.write(f"Background worker started (pid {worker.pid}).")
+        smtpd = None
+        if smtp_port:
+            smtpd = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "rapport",
+                    "mail",
+                    "smtpd",
+                    "--host",
+                    host,
+                    "--port",
+                    str(smtp_port),
+                ]
+            )
+            addresses = ", ".join(settings.HELPDESK_SUPPORT_ADDRESSES)
+            self.stdout.write(
+                f"Receiving email for {addresses} on smtp://{host}:{smtp_port} (pid {smtpd.pid})."
+            )
 
         def stop(signum, frame):
             raise KeyboardInterrupt
@@ -73,9 +99,11 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
-            if worker is not None:
-                worker.terminate()
+            for child in (worker, smtpd):
+                if child is None:
+                    continue
+                child.terminate()
                 try:
-                    worker.wait(timeout=10)
+                    child.wait(timeout=10)
                 except subprocess.TimeoutExpired:
-                    worker.kill()
+                    child.kill()
