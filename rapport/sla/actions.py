@@ -467,6 +467,10 @@ def acknowledge_conversation(*, conversation: Conversation, message: Message) ->
         return None
     if _is_own_address(message.sender_address):
         return None
+    if (message.data.get("social") or {}).get("public"):
+        # A public social mention is answered by a person, never by an automatic reply that
+        # the whole network would read.
+        return None
     channel = customer_channel(conversation)
     if channel is None:
         return None

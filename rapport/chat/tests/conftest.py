@@ -171,9 +171,13 @@ def asgi_server(transactional_db):
     SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=10)
     sock.close()
     if connection.vendor == "postgresql":
-        # A request thread that ended with its client gone may leave its session behind.
+        # A request thread that ended with its client gone may leave its session inside a
+        # transaction, whose locks would block the flush. Only such sessions are ended: idle
+        # ones may belong to this process's other threads (pytest-django's live server, or
+        # the test itself under another context) and must survive.
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                 " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND state LIKE 'idle in transaction%%'"
             )

@@ -7,7 +7,7 @@ import pytest
 from babel.dates import format_date
 from django.utils import timezone
 
-from rapport.customers.models import FormOfAddress, Salutation
+from rapport.customers.models import ContactKind, ContactPoint, FormOfAddress, Salutation
 from rapport.helpdesk import actions as helpdesk
 from rapport.helpdesk.models import (
     Channel,
@@ -194,3 +194,13 @@ def test_estimate_is_the_sla_due_time_without_enough_history(anna, policy, cast)
     conversation.refresh_from_db()
     due = conversation.resolution_due_at
     assert due <= conversation.estimated_resolution_at < due + timedelta(hours=1)
+
+
+def test_public_social_mention_is_never_answered_automatically(anna, policy, cast):
+    ContactPoint.objects.create(
+        customer=cast.customer, kind=ContactKind.SOCIAL, value="@anna", normalized="anna"
+    )
+    mention = write_in(cast, channel=Channel.SOCIAL, data={"social": {"public": True}})
+    direct = write_in(cast, channel=Channel.SOCIAL, data={"social": {"public": False}})
+    assert not acknowledgements(mention.message.conversation).exists()
+    assert acknowledgements(direct.message.conversation).count() == 1
