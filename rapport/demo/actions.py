@@ -119,3 +119,49 @@ def load_demo_data(
 
 def database_has_customers(using: str = "default") -> bool:
     return Customer.objects.using(using).exists()
+
+
+#: Up to this many conversations ``load_helpdesk_data`` goes through the real actions.
+ACTIONS_PATH_LIMIT = 2_000
+
+
+def load_helpdesk_data(
+    *,
+    conversations: int,
+    messages_per_conversation: int = 4,
+    seed: int | None = None,
+    bulk: bool | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    using: str = "default",
+):
+    """Create ``conversations`` helpdesk conversations for the existing customers.
+
+    Creates the helpdesk teams and demo agents if missing. Small numbers go through the
+    helpdesk actions (``bulk=False``: routing, SLA and timeline as in production, historic
+    replies marked as sent); large ones (``bulk=True``, the default above
+    ``ACTIONS_PATH_LIMIT``) are written in bulk. Returns ``HelpdeskStats``.
+    """
+    from rapport.demo.helpdesk import HelpdeskActionsLoader, HelpdeskBulkLoader, HelpdeskStats
+
+    if conversations < 0:
+        raise ValueError("conversations must not be negative")
+    if messages_per_conversation < 1:
+        raise ValueError("messages_per_conversation must be at least 1")
+    if not conversations or not Customer.objects.using(using).exists():
+        return HelpdeskStats(path="none")
+    seed = default_seed() if seed is None else seed
+    if bulk is None:
+        bulk = conversations > ACTIONS_PATH_LIMIT or using != "default"
+    if bulk:
+        return HelpdeskBulkLoader(
+            conversations=conversations,
+            messages_per_conversation=messages_per_conversation,
+            seed=seed,
+            using=using,
+            progress=progress,
+        ).run()
+    return HelpdeskActionsLoader(
+        conversations=conversations,
+        messages_per_conversation=messages_per_conversation,
+        seed=seed,
+    ).run()

@@ -6,7 +6,13 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from rapport.demo.actions import create_demo_staff, database_has_customers, load_demo_data
+from rapport.demo.actions import (
+    create_demo_staff,
+    database_has_customers,
+    load_demo_data,
+    load_helpdesk_data,
+)
+from rapport.demo.generator import DemoStats
 
 
 class Command(BaseCommand):
@@ -37,12 +43,37 @@ class Command(BaseCommand):
             action="store_true",
             help="only when there are no customers yet; then also create the demo administrator",
         )
+        parser.add_argument(
+            "--conversations",
+            type=int,
+            default=None,
+            help="helpdesk conversations for the customers (default: one per 8 new customers); "
+            "up to 2,000 through the helpdesk actions, more in bulk",
+        )
+        parser.add_argument(
+            "--messages-per-conversation",
+            type=int,
+            default=4,
+            help="average messages per conversation, notes and calls included (default 4)",
+        )
+        parser.add_argument(
+            "--bulk-conversations",
+            action="store_true",
+            help="write the conversations in bulk even when there are few",
+        )
         parser.add_argument("--stats-json", help="write the load statistics to this file")
 
     def handle(self, *args, **options):
         count = options["customers"]
         if count < 0:
             raise CommandError("--customers must not be negative")
+        conversations = options["conversations"]
+        if conversations is None:
+            conversations = count // 8
+        if conversations < 0:
+            raise CommandError("--conversations must not be negative")
+        if options["messages_per_conversation"] < 1:
+            raise CommandError("--messages-per-conversation must be at least 1")
         if options["if_empty"]:
             if database_has_customers():
                 from rapport.demo.actions import credentials_path
@@ -68,17 +99,20 @@ class Command(BaseCommand):
             elif done == total or done % 100_000 == 0:
                 self.stdout.write(line)
 
-        stats = load_demo_data(
-            customers=count,
-            seed=options["seed"],
-            orders=options["orders"],
-            events_per_customer=options["events_per_customer"],
-            progress=progress,
-        )
+        if count or not conversations:
+            stats = load_demo_data(
+                customers=count,
+                seed=options["seed"],
+                orders=options["orders"],
+                events_per_customer=options["events_per_customer"],
+                progress=progress,
+            )
+        else:  # only conversations for the customers there are
+            stats = DemoStats()
         if progress_stream and count and options["verbosity"]:
             self.stdout.write("")
         elapsed = time.perf_counter() - started
-        if options["verbosity"]:
+        if options["verbosity"] and count:
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Created {stats.customers:,} customers with {stats.contact_points:,} contact "
@@ -93,9 +127,37 @@ class Command(BaseCommand):
                 f"{stats.events_per_second:,.0f}/s), {stats.consents:,} consent records; "
                 f"{elapsed:.1f} s in all"
             )
+        helpdesk = None
+        if conversations:
+            helpdesk = self._helpdesk(conversations, options)
         if options["stats_json"]:
+            result = stats.as_dict() | {"wall_seconds": round(elapsed, 3)}
+            if helpdesk is not None:
+                result["helpdesk"] = helpdesk.as_dict()
             with open(options["stats_json"], "w", encoding="utf-8") as handle:
-                json.dump(stats.as_dict() | {"wall_seconds": round(elapsed, 3)}, handle, indent=2)
+                json.dump(result, handle, indent=2)
+
+    def _helpdesk(self, conversations, options):
+        def progress(done, total):
+            if options["verbosity"] and (done == total or done % 100_000 < 5_000):
+                self.stdout.write(f"{done:,} / {total:,} conversations")
+
+        stats = load_helpdesk_data(
+            conversations=conversations,
+            messages_per_conversation=options["messages_per_conversation"],
+            seed=options["seed"],
+            bulk=True if options["bulk_conversations"] else None,
+            progress=progress,
+        )
+        if options["verbosity"]:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Created {stats.conversations:,} conversations with {stats.messages:,} "
+                    f"messages ({stats.notes:,} notes, {stats.calls:,} calls) in "
+                    f"{stats.seconds:.1f} s ({stats.path})"
+                )
+            )
+        return stats
 
     def _print_admin(self, admin):
         if admin.password is None:
