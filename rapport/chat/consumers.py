@@ -156,6 +156,21 @@ class ChatSocket(AsyncWebsocketConsumer):
                 return
             await handler(frame)
 
+    async def relay_typing(self, frame: dict, *, group: str, sender: str, name: str) -> None:
+        """Tell the other side that this one is typing, at most once per TYPING_INTERVAL."""
+        now = time.monotonic()
+        typing = bool(frame.get("typing"))
+        if typing and now - self.last_typing < TYPING_INTERVAL:
+            return
+        self.last_typing = now if typing else 0.0
+        await self.channel_layer.group_send(
+            group,
+            {
+                "type": "chat.frame",
+                "frame": {"type": "typing", "from": sender, "typing": typing, "name": name},
+            },
+        )
+
     async def chat_frame(self, event):
         """Forward a frame another process or socket sent to one of our groups."""
         if event.get("sender") == self.channel_name:
@@ -302,22 +317,11 @@ class VisitorConsumer(ChatSocket):
     async def on_typing(self, frame):
         if not await self._require_session():
             return
-        now = time.monotonic()
-        typing = bool(frame.get("typing"))
-        if typing and now - self.last_typing < TYPING_INTERVAL:
-            return
-        self.last_typing = now if typing else 0.0
-        await self.channel_layer.group_send(
-            agents_group(self.session.conversation_id),
-            {
-                "type": "chat.frame",
-                "frame": {
-                    "type": "typing",
-                    "from": "visitor",
-                    "typing": typing,
-                    "name": self.session.visitor_name,
-                },
-            },
+        await self.relay_typing(
+            frame,
+            group=agents_group(self.session.conversation_id),
+            sender="visitor",
+            name=self.session.visitor_name,
         )
 
     async def on_ping(self, frame):
@@ -439,20 +443,9 @@ class AgentConsumer(ChatSocket):
     async def on_typing(self, frame):
         if not await self._require_conversation():
             return
-        now = time.monotonic()
-        typing = bool(frame.get("typing"))
-        if typing and now - self.last_typing < TYPING_INTERVAL:
-            return
-        self.last_typing = now if typing else 0.0
-        await self.channel_layer.group_send(
-            visitors_group(self.conversation.pk),
-            {
-                "type": "chat.frame",
-                "frame": {
-                    "type": "typing",
-                    "from": "agent",
-                    "typing": typing,
-                    "name": self.user.first_name or self.user.get_full_name(),
-                },
-            },
+        await self.relay_typing(
+            frame,
+            group=visitors_group(self.conversation.pk),
+            sender="agent",
+            name=self.user.first_name or self.user.get_full_name(),
         )
