@@ -397,6 +397,8 @@ def _after_change(
 
     if new:
         route_conversation(conversation=conversation, message=msg)
+        # Routing sets language, team, assignee and priority on its own copy of the row.
+        conversation.refresh_from_db()
     update_sla(conversation=conversation)
     if (
         new

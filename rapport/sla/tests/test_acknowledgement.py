@@ -204,3 +204,14 @@ def test_public_social_mention_is_never_answered_automatically(anna, policy, cas
     direct = write_in(cast, channel=Channel.SOCIAL, data={"social": {"public": False}})
     assert not acknowledgements(mention.message.conversation).exists()
     assert acknowledgements(direct.message.conversation).count() == 1
+
+
+def test_acknowledgement_follows_the_detected_language_of_an_unknown_sender(policy, cast):
+    cast.customer.language = ""
+    cast.customer.save()
+    received = write_in(cast)  # German text, customer's language unknown
+    conversation = received.message.conversation
+    conversation.refresh_from_db()
+    assert conversation.language == "de"
+    (acknowledgement,) = acknowledgements(conversation)
+    assert acknowledgement.body_text.startswith(("Guten Tag", "Sehr geehrte", "Hallo"))
