@@ -551,6 +551,10 @@ def add_internal_note(
         _event(
             conversation, EventKind.MESSAGE, actor=author, message=msg, data={"note": True}, at=now
         )
+        if mentioned:
+            from rapport.helpdesk.tasks import notify_mentions_task
+
+            transaction.on_commit(lambda: notify_mentions_task(msg.pk))
     return msg
 
 

@@ -18,3 +18,11 @@ def deliver_message_task(message_id: int, attempt: int = 1) -> None:
         deliver_message_task.schedule(
             (message_id, attempt + 1), delay=DELIVERY_BASE_DELAY * 2 ** (attempt - 1)
         )
+
+
+@db_task(retries=3, retry_delay=60)
+def notify_mentions_task(message_id: int) -> None:
+    """Email the colleagues an internal note mentions."""
+    from rapport.helpdesk.notifications import notify_mentions
+
+    notify_mentions(message_id=message_id)

@@ -206,3 +206,25 @@ def test_scripts_and_tracking_pixels_are_removed_from_html(cast):
     assert "script" not in message.body_html
     assert "onclick" not in message.body_html
     assert "t.example" not in message.body_html
+
+
+def test_mentioned_colleagues_who_may_see_the_conversation_get_an_email(
+    cast, mailoutbox, django_capture_on_commit_callbacks
+):
+    conversation = receive(cast).message.conversation
+    actions.set_team(conversation=conversation, actor=cast.admin, team=cast.team_a)
+    cast.manager.email, cast.manager.language = "manager@example.org", "de"
+    cast.manager.save()
+    cast.other_agent.email = "other@example.org"
+    cast.other_agent.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.add_internal_note(
+            conversation=conversation,
+            author=cast.agent,
+            body_text="@manager can we refund? @other_agent FYI",
+        )
+    # other_agent works in another team and cannot open this conversation: not notified.
+    assert [m.to for m in mailoutbox] == [["manager@example.org"]]
+    assert conversation.number in mailoutbox[0].subject
+    assert "can we refund?" in mailoutbox[0].body
+    assert f"/helpdesk/{conversation.pk}/" in mailoutbox[0].body
