@@ -1,12 +1,7 @@
-"""Every change to a conversation: receive, reply, note, call, status, assignment, merge, split.
-
-Channels (mail, chat, phone, social, web form, portal, API) all end here, so a conversation is
-one thread whatever the channel, and every change leaves a ``ConversationEvent`` row.
-"""
+"""Messages on every channel: a new conversation, inbound messages, replies, notes and calls."""
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -18,19 +13,24 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from rapport.accounts.models import Role, User
-from rapport.customers.models import Customer, Tag
+from rapport.customers.models import Customer
+from rapport.helpdesk.actions.common import (
+    HelpdeskError,
+    IncomingAttachment,
+    Received,
+    _after_change,
+    _agent_reply_updates,
+    _event,
+    _set_status,
+)
 from rapport.helpdesk.delivery import dispatch_message
 from rapport.helpdesk.html import sanitize_html
 from rapport.helpdesk.models import (
-    DONE_STATUSES,
-    PRIORITY_ORDER,
     Attachment,
     CallDirection,
     CallOutcome,
     Channel,
     Conversation,
-    ConversationEvent,
-    ConversationLink,
     DeliveryStatus,
     Direction,
     EventKind,
@@ -51,48 +51,6 @@ CALL_LOGGED = gettext_noop("%(direction)s call, %(minutes)s min: %(outcome)s")
 
 MAX_HANDLING_SECONDS = 4 * 3600
 MENTION = re.compile(r"(?<![\w@])@([\w.+-]+)")
-
-
-class HelpdeskError(Exception):
-    """A request the helpdesk refuses, with a stable code and a message for people."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-@dataclass
-class IncomingAttachment:
-    filename: str
-    content: bytes
-    content_type: str = "application/octet-stream"
-    content_id: str = ""
-    is_inline: bool = False
-    rejected_reason: str = ""
-    size: int | None = None
-
-
-@dataclass
-class Received:
-    """What ``receive_message`` did: the message, and whether it was new or a repeat."""
-
-    message: Message
-    created: bool
-    conversation_created: bool = False
-    reopened: bool = False
-    notes: list[str] = field(default_factory=list)
-
-
-def _event(conversation, kind, *, actor=None, data=None, message=None, at=None):
-    return ConversationEvent.objects.create(
-        conversation=conversation,
-        kind=kind,
-        actor=actor,
-        data=data or {},
-        message=message,
-        created_at=at or timezone.now(),
-    )
 
 
 def open_conversation(
@@ -317,21 +275,6 @@ def _safe_filename(name: str) -> str:
     return (name or "attachment")[:200]
 
 
-def _agent_reply_updates(conversation: Conversation, now: datetime) -> dict[str, Any]:
-    updates: dict[str, Any] = {"agent_reply_count": F("agent_reply_count") + 1}
-    if conversation.first_response_at is None:
-        updates["first_response_at"] = now
-    if conversation.status == Status.NEW:
-        updates["status"] = Status.OPEN
-        _event(
-            conversation,
-            EventKind.STATUS,
-            data={"from": Status.NEW, "to": Status.OPEN, "reason": "agent_replied"},
-            at=now,
-        )
-    return updates
-
-
 def _note_channel_switch(conversation: Conversation, msg: Message) -> None:
     previous = (
         Message.objects.filter(conversation=conversation)
@@ -385,36 +328,6 @@ def _record_message_in_timeline(msg: Message, conversation: Conversation) -> Non
         source=msg,
         dedupe_key=f"helpdesk.message:{msg.pk}",
     )
-
-
-def _after_change(
-    conversation: Conversation, msg: Message | None, *, new: bool = False, reopened: bool = False
-) -> None:
-    """Keep routing, the SLA clock, acknowledgements and webhooks in step with a change."""
-    from rapport.helpdesk.routing import route_conversation
-    from rapport.sla.actions import acknowledge_conversation, update_sla
-    from rapport.webhooks.actions import emit_conversation_event
-
-    if new:
-        route_conversation(conversation=conversation, message=msg)
-        # Routing sets language, team, assignee and priority on its own copy of the row.
-        conversation.refresh_from_db()
-    update_sla(conversation=conversation)
-    if (
-        new
-        and msg is not None
-        and msg.direction == Direction.INBOUND
-        and msg.kind == MessageKind.NORMAL
-    ):
-        acknowledge_conversation(conversation=conversation, message=msg)
-    if msg is not None:
-        emit_conversation_event(
-            "conversation.created" if new else "message.created",
-            conversation=conversation,
-            message=msg,
-        )
-    elif reopened:
-        emit_conversation_event("conversation.updated", conversation=conversation)
 
 
 def send_reply(
@@ -621,279 +534,3 @@ def log_call(
             conv.refresh_from_db()
             update_sla(conversation=conv)
     return received
-
-
-# --- Status, priority, assignment, tags ---------------------------------------------------
-
-
-def change_status(*, conversation: Conversation, actor: User | None, status: str) -> Conversation:
-    """Set the status; solving records the resolution time, a later customer reply reopens."""
-    if status not in Status.values:
-        raise HelpdeskError("invalid_status", _("Unknown status."))
-    if conversation.merged_into_id and status not in DONE_STATUSES:
-        raise HelpdeskError("merged", _("This conversation was merged into another one."))
-    with transaction.atomic():
-        locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
-        if locked.status != status:
-            _set_status(locked, status, actor=actor)
-            _after_change(locked, None)
-            from rapport.webhooks.actions import emit_conversation_event
-
-            emit_conversation_event("conversation.updated", conversation=locked)
-    conversation.refresh_from_db()
-    return conversation
-
-
-def _set_status(conversation: Conversation, status: str, *, actor) -> None:
-    now = timezone.now()
-    previous = conversation.status
-    updates: dict[str, Any] = {"status": status}
-    if status == Status.SOLVED:
-        updates["solved_at"] = now
-    elif status == Status.CLOSED:
-        updates["closed_at"] = now
-        if conversation.solved_at is None:
-            updates["solved_at"] = now
-    elif previous in DONE_STATUSES:
-        updates["reopen_count"] = F("reopen_count") + 1
-        updates["solved_at"] = None
-        updates["closed_at"] = None
-    Conversation.objects.filter(pk=conversation.pk).update(**updates)
-    _event(
-        conversation, EventKind.STATUS, actor=actor, data={"from": previous, "to": status}, at=now
-    )
-    conversation.refresh_from_db()
-
-
-def set_priority(*, conversation: Conversation, actor: User | None, priority: str) -> Conversation:
-    if priority not in Priority.values:
-        raise HelpdeskError("invalid_priority", _("Unknown priority."))
-    return _change_field(conversation, "priority", priority, EventKind.PRIORITY, actor)
-
-
-def raise_priority(*, conversation: Conversation, actor: User | None = None) -> Conversation:
-    """Raise the priority one step (used by escalation); urgent stays urgent."""
-    index = PRIORITY_ORDER.index(conversation.priority)
-    if index + 1 >= len(PRIORITY_ORDER):
-        return conversation
-    return set_priority(conversation=conversation, actor=actor, priority=PRIORITY_ORDER[index + 1])
-
-
-def assign_conversation(
-    *, conversation: Conversation, actor: User | None, assignee: User | None, reason: str = ""
-) -> Conversation:
-    """Give the conversation to ``assignee`` (None: unassign); only active staff can hold one."""
-    if assignee is not None and not assignee.is_staff_member:
-        raise HelpdeskError("invalid_assignee", _("Only active staff can be assigned."))
-    return _change_field(
-        conversation, "assignee", assignee, EventKind.ASSIGNEE, actor, reason=reason
-    )
-
-
-def set_team(
-    *, conversation: Conversation, actor: User | None, team, reason: str = ""
-) -> Conversation:
-    return _change_field(conversation, "team", team, EventKind.TEAM, actor, reason=reason)
-
-
-def set_subject(*, conversation: Conversation, actor: User | None, subject: str) -> Conversation:
-    subject = " ".join((subject or "").split())[:255]
-    if not subject:
-        raise ValidationError({"subject": [_("The subject cannot be empty.")]}, code="required")
-    return _change_field(conversation, "subject", subject, EventKind.SUBJECT, actor)
-
-
-def _change_field(conversation, name, value, kind, actor, *, reason: str = ""):
-    with transaction.atomic():
-        locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
-        old = getattr(locked, name)
-        if old == value:
-            return conversation
-        setattr(locked, name, value)
-        locked.save(update_fields=[name, "updated_at"])
-        data = {"from": _plain(old), "to": _plain(value)}
-        if reason:
-            data["reason"] = reason
-        _event(locked, kind, actor=actor, data=data)
-        if name in ("priority", "team"):
-            from rapport.sla.actions import update_sla
-
-            update_sla(conversation=locked)
-        from rapport.webhooks.actions import emit_conversation_event
-
-        emit_conversation_event("conversation.updated", conversation=locked)
-    conversation.refresh_from_db()
-    return conversation
-
-
-def _plain(value):
-    if value is None or isinstance(value, str | int):
-        return value
-    return {"id": value.pk, "name": str(value)}
-
-
-def set_tags(*, conversation: Conversation, actor: User | None, names: Iterable[str]) -> None:
-    wanted = sorted({" ".join(n.split())[:64] for n in names if n and n.strip()})
-    before = sorted(conversation.tags.values_list("name", flat=True))
-    if wanted == before:
-        return
-    with transaction.atomic():
-        tags = [Tag.objects.get_or_create(name=name)[0] for name in wanted]
-        conversation.tags.set(tags)
-        _event(conversation, EventKind.TAGS, actor=actor, data={"from": before, "to": wanted})
-
-
-def add_tags(*, conversation: Conversation, actor: User | None, names: Iterable[str]) -> None:
-    current = set(conversation.tags.values_list("name", flat=True))
-    set_tags(conversation=conversation, actor=actor, names=current | set(names))
-
-
-# --- Merge, split, link --------------------------------------------------------------------
-
-
-def merge_conversations(
-    *, source: Conversation, target: Conversation, actor: User | None
-) -> Conversation:
-    """Move every message of ``source`` into ``target`` and close ``source`` as merged."""
-    if source.pk == target.pk:
-        raise HelpdeskError("same_conversation", _("A conversation cannot be merged into itself."))
-    if source.customer_id != target.customer_id:
-        raise HelpdeskError(
-            "different_customers", _("Only conversations of the same customer can be merged.")
-        )
-    if source.merged_into_id or target.merged_into_id:
-        raise HelpdeskError("merged", _("This conversation was merged into another one."))
-    now = timezone.now()
-    with transaction.atomic():
-        source = Conversation.objects.select_for_update().get(pk=source.pk)
-        target = Conversation.objects.select_for_update().get(pk=target.pk)
-        moved = list(Message.objects.filter(conversation=source).values_list("pk", flat=True))
-        Message.objects.filter(pk__in=moved).update(conversation=target)
-        Conversation.objects.filter(pk=target.pk).update(
-            last_message_at=max(target.last_message_at, source.last_message_at),
-            agent_reply_count=F("agent_reply_count") + source.agent_reply_count,
-            customer_message_count=F("customer_message_count") + source.customer_message_count,
-            handling_seconds=F("handling_seconds") + source.handling_seconds,
-        )
-        Conversation.objects.filter(pk=source.pk).update(
-            merged_into=target, status=Status.CLOSED, closed_at=now, sla_due_at=None
-        )
-        _event(
-            target,
-            EventKind.MERGED,
-            actor=actor,
-            data={"from": source.pk, "messages": moved},
-            at=now,
-        )
-        _event(
-            source,
-            EventKind.MERGED,
-            actor=actor,
-            data={"into": target.pk, "messages": moved},
-            at=now,
-        )
-        target.refresh_from_db()
-        source.refresh_from_db()
-        from rapport.sla.actions import update_sla
-
-        update_sla(conversation=target)
-        update_sla(conversation=source)
-    return target
-
-
-def split_conversation(
-    *, conversation: Conversation, message_ids: Iterable[int], actor: User | None, subject: str = ""
-) -> Conversation:
-    """Move the given messages into a new conversation of the same customer and return it.
-
-    This undoes a wrong threading decision: the moved messages keep their ids and history.
-    """
-    ids = sorted({int(pk) for pk in message_ids})
-    messages = list(
-        Message.objects.filter(conversation=conversation, pk__in=ids).order_by("created_at", "id")
-    )
-    if not messages or len(messages) != len(ids):
-        raise HelpdeskError(
-            "invalid_messages", _("Choose messages of this conversation to split off.")
-        )
-    if Message.objects.filter(conversation=conversation).exclude(pk__in=ids).count() == 0:
-        raise HelpdeskError(
-            "nothing_left", _("At least one message must stay in the conversation.")
-        )
-    first = messages[0]
-    with transaction.atomic():
-        new = open_conversation(
-            customer=conversation.customer,
-            subject=subject or first.subject or conversation.subject,
-            channel=first.channel,
-            actor=actor,
-            language=conversation.language,
-            priority=conversation.priority,
-            team=conversation.team,
-            assignee=conversation.assignee,
-            created_at=first.created_at,
-        )
-        Message.objects.filter(pk__in=ids).update(conversation=new)
-        inbound = [
-            m for m in messages if m.direction == Direction.INBOUND and m.kind == MessageKind.NORMAL
-        ]
-        replies = [
-            m
-            for m in messages
-            if m.direction == Direction.OUTBOUND and m.kind == MessageKind.NORMAL
-        ]
-        Conversation.objects.filter(pk=new.pk).update(
-            status=Status.OPEN,
-            last_message_at=messages[-1].created_at,
-            customer_message_count=len(inbound),
-            agent_reply_count=len(replies),
-            first_response_at=replies[0].created_at if replies else None,
-        )
-        Conversation.objects.filter(pk=conversation.pk).update(
-            customer_message_count=F("customer_message_count") - len(inbound),
-            agent_reply_count=F("agent_reply_count") - len(replies),
-        )
-        _event(conversation, EventKind.SPLIT, actor=actor, data={"into": new.pk, "messages": ids})
-        _event(new, EventKind.SPLIT, actor=actor, data={"from": conversation.pk, "messages": ids})
-        new.refresh_from_db()
-        from rapport.sla.actions import update_sla
-
-        update_sla(conversation=new)
-    return new
-
-
-def link_conversations(*, source: Conversation, target: Conversation, actor: User | None) -> None:
-    if source.pk == target.pk:
-        raise HelpdeskError("same_conversation", _("A conversation cannot be linked to itself."))
-    with transaction.atomic():
-        if ConversationLink.objects.filter(source=target, target=source).exists():
-            return
-        _link, created = ConversationLink.objects.get_or_create(
-            source=source, target=target, defaults={"created_by": actor}
-        )
-        if created:
-            _event(source, EventKind.LINKED, actor=actor, data={"to": target.pk})
-            _event(target, EventKind.LINKED, actor=actor, data={"to": source.pk})
-
-
-def unlink_conversations(*, source: Conversation, target: Conversation, actor: User | None) -> None:
-    with transaction.atomic():
-        deleted, _details = ConversationLink.objects.filter(source=source, target=target).delete()
-        deleted2, _details = ConversationLink.objects.filter(source=target, target=source).delete()
-        if deleted or deleted2:
-            _event(source, EventKind.UNLINKED, actor=actor, data={"to": target.pk})
-            _event(target, EventKind.UNLINKED, actor=actor, data={"to": source.pk})
-
-
-def record_conversation_event(
-    *,
-    conversation: Conversation,
-    kind: str,
-    actor: User | None = None,
-    data: dict[str, Any] | None = None,
-    message: Message | None = None,
-) -> ConversationEvent:
-    """Record an event other apps cause (SLA warnings, escalations, notices to the customer)."""
-    if kind not in EventKind.values:
-        raise ValueError(f"unknown conversation event kind {kind!r}")
-    return _event(conversation, kind, actor=actor, data=data, message=message)
