@@ -283,3 +283,22 @@ def test_inactive_mailboxes_are_not_polled_unless_named(cast, dovecot, imap_mail
 def test_only_loopback_hosts_may_be_read_without_tls():
     assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
     assert not is_loopback("imap.example.com") and not is_loopback("192.0.2.10")
+
+
+def test_the_poll_command_reports_what_each_mailbox_stored(cast, dovecot, imap_mailbox):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    dovecot.append(imap_mailbox.folder, customer_mail())
+    out = StringIO()
+    call_command("mail", "poll", stdout=out)
+    assert f"{imap_mailbox.name}: 1 new message(s) stored." in out.getvalue()
+
+
+def test_the_poll_command_refuses_an_unknown_mailbox_name(cast):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="No mailbox is named 'nowhere'"):
+        call_command("mail", "poll", "--mailbox", "nowhere")

@@ -91,10 +91,30 @@ class Command(BaseCommand):
 
     def handle_poll(self, options):
         from rapport.mail.imap import poll_all
+        from rapport.mail.models import Mailbox
 
-        result = poll_all(mailbox_name=options["mailbox"])
-        if result is not None:
-            self.stdout.write(str(result))
+        try:
+            results = poll_all(mailbox_name=options["mailbox"])
+        except Mailbox.DoesNotExist:
+            raise CommandError(f"No mailbox is named {options['mailbox']!r}.") from None
+        if not results:
+            self.stdout.write("No active mailbox to poll.")
+        failed = False
+        for result in results:
+            if result.error:
+                failed = True
+                self.stderr.write(f"{result.mailbox}: {result.error}")
+            elif not result.claimed:
+                self.stdout.write(f"{result.mailbox}: another worker is polling it right now.")
+            else:
+                note = (
+                    " (UIDVALIDITY changed: unread mail read again)"
+                    if result.uid_validity_changed
+                    else ""
+                )
+                self.stdout.write(f"{result.mailbox}: {result.stored} new message(s) stored{note}.")
+        if failed:
+            raise CommandError("Some mailboxes could not be polled.", returncode=1)
 
     def handle_smtpd(self, options):
         from rapport.mail.smtp_listener import serve
