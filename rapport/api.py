@@ -12,6 +12,7 @@ import base64
 import functools
 import json
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -397,6 +398,25 @@ def keyset_page(
         last = rows[-1]
         next_cursor = _encode([_cursor_value(getattr(last, f.lstrip("-"))) for f in order])
     return rows, next_cursor
+
+
+def page_response(
+    qs: QuerySet,
+    order: tuple[str, ...],
+    *,
+    cursor: str | None,
+    limit: int,
+    serialize: Callable[[Any], Any] | None = None,
+) -> dict[str, Any]:
+    """Return one page of ``qs`` as the API's ``Page``: items, next cursor, capped total."""
+    rows, next_cursor = keyset_page(qs, order, cursor=cursor, limit=limit)
+    total, capped = capped_count(qs)
+    return {
+        "items": [serialize(row) for row in rows] if serialize else rows,
+        "next_cursor": next_cursor,
+        "total": total,
+        "total_capped": capped,
+    }
 
 
 def _cursor_value(value: Any) -> Any:

@@ -17,8 +17,7 @@ from rapport.api import (
     Limit,
     Page,
     Timestamp,
-    capped_count,
-    keyset_page,
+    page_response,
 )
 from rapport.commerce import actions
 from rapport.commerce.models import Order, Product
@@ -179,14 +178,7 @@ def list_products(
         qs = qs.filter(category=category)
     if is_active is not None:
         qs = qs.filter(is_active=is_active)
-    rows, next_cursor = keyset_page(qs, ("name", "id"), cursor=cursor, limit=limit)
-    total, capped = capped_count(qs)
-    return {
-        "items": [product_out(p) for p in rows],
-        "next_cursor": next_cursor,
-        "total": total,
-        "total_capped": capped,
-    }
+    return page_response(qs, ("name", "id"), cursor=cursor, limit=limit, serialize=product_out)
 
 
 @router.post("/products", response={200: ProductOut, 201: ProductOut}, tags=["products"])
@@ -230,14 +222,9 @@ def _order_page(qs, *, status, ordered_after, ordered_before, cursor, limit):
         qs = qs.filter(ordered_at__gte=ordered_after)
     if ordered_before:
         qs = qs.filter(ordered_at__lt=ordered_before)
-    rows, next_cursor = keyset_page(qs, ("-ordered_at", "-id"), cursor=cursor, limit=limit)
-    total, capped = capped_count(qs)
-    return {
-        "items": [order_out(o) for o in rows],
-        "next_cursor": next_cursor,
-        "total": total,
-        "total_capped": capped,
-    }
+    return page_response(
+        qs, ("-ordered_at", "-id"), cursor=cursor, limit=limit, serialize=order_out
+    )
 
 
 @router.get("/orders", response=Page[OrderOut], tags=["orders"])

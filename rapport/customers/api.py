@@ -19,9 +19,8 @@ from rapport.api import (
     Limit,
     Page,
     Timestamp,
-    capped_count,
     invalid_cursor,
-    keyset_page,
+    page_response,
 )
 from rapport.customers import actions, queries
 from rapport.customers.models import (
@@ -556,14 +555,9 @@ def customer_timeline(
                 {"kind": [ValidationError(_("Unknown event kind."), code="invalid_choice")]}
             )
         qs = qs.filter(kind=kind)
-    rows, next_cursor = keyset_page(qs, ("-occurred_at", "-id"), cursor=cursor, limit=limit)
-    total, capped = capped_count(qs)
-    return {
-        "items": [timeline_event_out(e) for e in rows],
-        "next_cursor": next_cursor,
-        "total": total,
-        "total_capped": capped,
-    }
+    return page_response(
+        qs, ("-occurred_at", "-id"), cursor=cursor, limit=limit, serialize=timeline_event_out
+    )
 
 
 @router.post("/customers/{customer_id}/notes", response={201: TimelineEventOut})
@@ -596,9 +590,7 @@ def list_organizations(
         qs = qs.filter(name_key__startswith=fold(q))
     if country:
         qs = qs.filter(country=country.upper())
-    rows, next_cursor = keyset_page(qs, ("name_key", "id"), cursor=cursor, limit=limit)
-    total, capped = capped_count(qs)
-    return {"items": rows, "next_cursor": next_cursor, "total": total, "total_capped": capped}
+    return page_response(qs, ("name_key", "id"), cursor=cursor, limit=limit)
 
 
 @router.post(

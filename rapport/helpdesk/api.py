@@ -23,8 +23,7 @@ from rapport.api import (
     Limit,
     Page,
     Timestamp,
-    capped_count,
-    keyset_page,
+    page_response,
 )
 from rapport.customers.actions import ContactInput, create_customer
 from rapport.customers.queries import identify_customer, visible_customers
@@ -281,16 +280,13 @@ def list_conversations(
         qs = qs.filter(channel=channel)
     if customer is not None:
         qs = qs.filter(customer_id=customer)
-    rows, next_cursor = keyset_page(
-        qs.prefetch_related("tags"), ("-last_message_at", "-id"), cursor=cursor, limit=limit
+    return page_response(
+        qs.prefetch_related("tags"),
+        ("-last_message_at", "-id"),
+        cursor=cursor,
+        limit=limit,
+        serialize=conversation_out,
     )
-    total, capped = capped_count(qs)
-    return {
-        "items": [conversation_out(c) for c in rows],
-        "next_cursor": next_cursor,
-        "total": total,
-        "total_capped": capped,
-    }
 
 
 @router.post("/conversations", response={200: ConversationOut, 201: ConversationOut})
@@ -388,14 +384,9 @@ def list_messages(
     """The conversation's messages from every channel, oldest first, internal notes included."""
     conversation = load_conversation(request, conversation_id)
     qs = thread_messages(conversation)
-    rows, next_cursor = keyset_page(qs, ("created_at", "id"), cursor=cursor, limit=limit)
-    total, capped = capped_count(qs)
-    return {
-        "items": [message_out(m) for m in rows],
-        "next_cursor": next_cursor,
-        "total": total,
-        "total_capped": capped,
-    }
+    return page_response(
+        qs, ("created_at", "id"), cursor=cursor, limit=limit, serialize=message_out
+    )
 
 
 @router.post("/conversations/{conversation_id}/messages", response={201: MessageOut})
