@@ -63,7 +63,17 @@ def create_demo_staff() -> DemoAdmin:
             encoding="utf-8",
         )
         path.chmod(0o600)
-    for username, first, last, role, team, languages, zone in STAFF:
+    add_demo_colleagues(STAFF, teams)
+    return DemoAdmin(ADMIN_USERNAME, password, path)
+
+
+def add_demo_colleagues(rows, teams) -> None:
+    """Create the demo staff in ``rows`` that do not exist yet, each with a random password.
+
+    A row is (username, first name, last name, role, team key, languages, time zone); the
+    team key looks the team up in ``teams``.
+    """
+    for username, first, last, role, team, languages, zone in rows:
         if User.objects.filter(username=username).exists():
             continue
         create_user(
@@ -78,7 +88,6 @@ def create_demo_staff() -> DemoAdmin:
             spoken_languages=languages,
             time_zone=zone,
         )
-    return DemoAdmin(ADMIN_USERNAME, password, path)
 
 
 def load_demo_data(

@@ -159,9 +159,7 @@ def ensure_helpdesk_staff(using: str = "default") -> list[Agent]:
     Existing agents and managers without a helpdesk team join "First level", so that every
     conversation someone is assigned to is one their team can see.
     """
-    import secrets
-
-    from rapport.accounts.actions import create_user
+    from rapport.demo.actions import add_demo_colleagues
     from rapport.demo.helpdesk_texts import HELPDESK_AGENTS
 
     teams = [
@@ -169,20 +167,7 @@ def ensure_helpdesk_staff(using: str = "default") -> list[Agent]:
         for name, text in HELPDESK_TEAMS
     ]
     if using == "default":
-        for username, first, last, role, team, languages, zone in HELPDESK_AGENTS:
-            if not User.objects.filter(username=username).exists():
-                create_user(
-                    username=username,
-                    password=secrets.token_urlsafe(16),
-                    role=role,
-                    email=f"{username}@rapport.example",
-                    first_name=first,
-                    last_name=last,
-                    teams=[teams[team]],
-                    language="de" if "de" in languages else "en",
-                    spoken_languages=languages,
-                    time_zone=zone,
-                )
+        add_demo_colleagues(HELPDESK_AGENTS, teams)
     team_index = {team.pk: i for i, team in enumerate(teams)}
     agents = []
     staff = (
