@@ -32,7 +32,7 @@ from rapport.customers.models import (
     Salutation,
     Tag,
 )
-from rapport.timeline.actions import record_event
+from rapport.timeline.actions import build_event, record_event, record_events_bulk
 from rapport.timeline.messages import label as choice_label
 from rapport.timeline.messages import message
 from rapport.timeline.models import EventKind, TimelineEvent
@@ -325,6 +325,89 @@ def create_customer(
         source=customer,
     )
     return customer
+
+
+@dataclass
+class NewCustomer:
+    """One customer for ``create_customers``: a profile and contact points, nothing else."""
+
+    profile: dict[str, Any]
+    contacts: ContactInput
+
+
+@transaction.atomic
+def create_customers(
+    *, actor, entries: list[NewCustomer], source: str
+) -> list[Customer | ValidationError]:
+    """Create many customers at once (for intake bursts); one result per entry, in order.
+
+    Each entry is validated as ``create_customer`` validates a profile and contacts; an
+    entry that fails gives its ``ValidationError`` and the others are still created. Tags,
+    custom field values and external ids are not taken here: use ``create_customer``.
+    """
+    definitions = list(CustomFieldDefinition.objects.filter(required=True))
+    results: list[Customer | ValidationError] = []
+    points_by_customer: list[tuple[Customer, list]] = []
+    for entry in entries:
+        errors: dict[str, list] = {}
+        cleaned: dict[str, Any] = {}
+        points: list = []
+        try:
+            cleaned = clean_profile(entry.profile)
+        except ValidationError as exc:
+            errors.update(exc.error_dict)
+        if cleaned.get("external_id"):
+            errors.setdefault("external_id", []).append(
+                ValidationError(_("Not accepted here."), code="external_id_not_accepted")
+            )
+        try:
+            clean_custom_fields({}, definitions=definitions)
+            points = clean_contacts(entry.contacts, country=cleaned.get("country", ""))
+        except ValidationError as exc:
+            errors.update(exc.error_dict)
+        if errors:
+            results.append(ValidationError(errors))
+            continue
+        customer = Customer(**cleaned, custom_fields={})
+        customer.refresh_keys()
+        results.append(customer)
+        points_by_customer.append((customer, points))
+    created = [customer for customer, _points in points_by_customer]
+    Customer.objects.bulk_create(created)
+    contact_rows = []
+    for customer, points in points_by_customer:
+        seen: set[tuple[str, str]] = set()
+        primary: set[str] = set()
+        for kind, platform, value, normalized in points:
+            if (kind, normalized) in seen:
+                continue
+            seen.add((kind, normalized))
+            contact_rows.append(
+                ContactPoint(
+                    customer=customer,
+                    kind=kind,
+                    platform=platform,
+                    value=value,
+                    normalized=normalized,
+                    is_primary=kind not in primary,
+                )
+            )
+            primary.add(kind)
+    ContactPoint.objects.bulk_create(contact_rows)
+    record_events_bulk(
+        [
+            build_event(
+                customer=customer,
+                kind=EventKind.PROFILE,
+                actor=actor,
+                message=message(CUSTOMER_CREATED),
+                data={"source": source},
+                source=customer,
+            )
+            for customer in created
+        ]
+    )
+    return results
 
 
 def _add_contact_points(customer: Customer, points: list[tuple[str, str, str, str]]) -> None:

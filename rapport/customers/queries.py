@@ -79,6 +79,33 @@ def identify_customer(*, email: str = "", phone: str = "", social: str = "") -> 
     return None
 
 
+def identify_customers_by_email(addresses: list[str]) -> dict[str, Customer]:
+    """Return ``identify_customer(email=a)`` for many addresses at once, keyed by address.
+
+    Addresses that match nobody (or cannot be read) are left out.
+    """
+    normalized: dict[str, str] = {}
+    for address in addresses:
+        try:
+            normalized[address] = validators.normalize_email(address)
+        except Exception:  # noqa: BLE001 - an unparsable value simply matches nobody
+            continue
+    if not normalized:
+        return {}
+    owners: dict[str, list[int]] = {}
+    for value, customer_id in ContactPoint.objects.filter(
+        kind=ContactKind.EMAIL, normalized__in=set(normalized.values())
+    ).values_list("normalized", "customer_id"):
+        owners.setdefault(value, []).append(customer_id)
+    customers = Customer.objects.in_bulk([pk for ids in owners.values() for pk in ids])
+    result: dict[str, Customer] = {}
+    for address, value in normalized.items():
+        candidates = [customers[pk] for pk in owners.get(value, ()) if pk in customers]
+        if candidates:
+            result[address] = min(candidates, key=lambda c: (c.created_at, c.pk))
+    return result
+
+
 # --- The customer list: search, filters, keyset pagination --------------------------------
 
 SORTS = {

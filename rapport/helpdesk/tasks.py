@@ -26,3 +26,28 @@ def notify_mentions_task(message_id: int) -> None:
     from rapport.helpdesk.notifications import notify_mentions
 
     notify_mentions(message_id=message_id)
+
+
+# Attempts to follow up a received message (route, SLA, acknowledge) before giving up.
+FOLLOW_UP_ATTEMPTS = 4
+FOLLOW_UP_BASE_DELAY = 60
+
+
+@db_task()
+def follow_up_received_task(args: list[list], attempt: int = 1) -> None:
+    """Follow up messages received in a batch; those that fail are tried again later."""
+    import logging
+
+    from rapport.helpdesk.actions.intake import follow_up_received
+
+    failed = follow_up_received(args)
+    if not failed:
+        return
+    if attempt >= FOLLOW_UP_ATTEMPTS:
+        logging.getLogger(__name__).error(
+            "gave up following up %d received messages: %s", len(failed), failed
+        )
+        return
+    follow_up_received_task.schedule(
+        (failed, attempt + 1), delay=FOLLOW_UP_BASE_DELAY * 4 ** (attempt - 1)
+    )

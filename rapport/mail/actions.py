@@ -11,6 +11,7 @@ import logging
 import re
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,11 +25,12 @@ from rapport.accounts.models import STAFF_ROLES, User
 from rapport.customers.models import Customer
 from rapport.helpdesk.actions import receive_message, set_team
 from rapport.helpdesk.models import Channel, Direction, Message, MessageKind
+from rapport.imports.bulk import update_objects
 from rapport.mail.classify import classify
 from rapport.mail.models import InboundEmail, InboundSource, InboundStatus, Mailbox
 from rapport.mail.parsing import NotAnEmail, ParsedEmail, clean_header, parse_message
 from rapport.mail.quotes import strip_quotes
-from rapport.mail.threads import find_thread
+from rapport.mail.threads import ThreadLookup, find_thread
 
 logger = logging.getLogger(__name__)
 
@@ -178,6 +180,158 @@ def replay_email(*, inbound: InboundEmail) -> Outcome:
             status=InboundStatus.RECEIVED, attempts=0, reason=""
         )
     return process_email(inbound_id=inbound.pk)
+
+
+def process_batch(inbound_ids: list[int]) -> list[Outcome]:
+    """Process many stored emails at once, as ``process_email`` would one by one.
+
+    Customers' ordinary mail (the bulk of a burst) is identified, threaded and stored in
+    one transaction with a few queries for the whole batch; its follow-up (routing, SLA,
+    acknowledgement) runs as a background job after the commit. Everything else (mail from
+    our own addresses, bounces, messages that cannot be read, replies to a message of the
+    same batch, repeats) goes through ``process_email`` afterwards, in order. Returns one
+    outcome per email still waiting among ``inbound_ids``.
+    """
+    rows = list(
+        InboundEmail.objects.select_related("mailbox")
+        .filter(pk__in=inbound_ids, status=InboundStatus.RECEIVED)
+        .order_by("pk")
+    )
+    ours = support_addresses()
+    batch: list[tuple[InboundEmail, ParsedEmail, Any, int]] = []
+    one_by_one: list[int] = []
+    earlier: dict[str, int] = {}
+    for inbound in rows:
+        prepared = _prepare(inbound, ours, earlier)
+        if prepared is None:
+            one_by_one.append(inbound.pk)
+        else:
+            batch.append(prepared)
+    outcomes: dict[int, Outcome] = {}
+    if batch:
+        try:
+            outcomes.update(_record_batch(batch))
+        except Exception:  # noqa: BLE001 - nothing is lost: each email is then taken alone
+            logger.exception("processing a batch of %d emails failed; one by one now", len(batch))
+            one_by_one.extend(entry[0].pk for entry in batch)
+    for inbound_id in sorted(one_by_one):
+        outcomes[inbound_id] = process_email(inbound_id=inbound_id)
+    return [outcomes[inbound.pk] for inbound in rows if inbound.pk in outcomes]
+
+
+def _prepare(inbound: InboundEmail, ours: set[str], earlier: dict[str, int]):
+    """Return (inbound, parsed, verdict, round) if ``inbound`` can join a batch, else None.
+
+    ``earlier`` maps the Message-IDs of the batch so far to their rounds.
+    """
+    if inbound.size > settings.HELPDESK_MAX_MESSAGE_BYTES:
+        return None
+    try:
+        parsed = parse_message(read_raw(inbound))
+    except Exception:  # noqa: BLE001 - process_email records why
+        return None
+    if not parsed.from_address and inbound.envelope_from and "@" in inbound.envelope_from:
+        parsed.from_address = inbound.envelope_from.strip("<>").lower()
+    if not parsed.message_id:
+        parsed.message_id = f"<{inbound.sha256[:32]}@missing-message-id.invalid>"
+    parsed.message_id = parsed.message_id[:255]
+    # A reply to an email of this batch is stored in a later round, after that email.
+    refers = {*parsed.in_reply_to, *parsed.references, *parsed.returned_message_ids}
+    wave = max((earlier[i] + 1 for i in refers if i in earlier), default=0)
+    if parsed.message_id in earlier:
+        wave = max(wave, earlier[parsed.message_id] + 1)  # a repeat: found as a duplicate
+    earlier[parsed.message_id] = wave
+    if not parsed.from_address or parsed.from_address in ours:
+        return None
+    verdict = classify(parsed)
+    if verdict.kind == MessageKind.BOUNCE:
+        return None
+    return inbound, parsed, verdict, wave
+
+
+def _record_batch(batch) -> dict[int, Outcome]:
+    from rapport.customers.actions import ContactInput, NewCustomer, create_customers
+    from rapport.customers.queries import identify_customers_by_email
+
+    outcomes: dict[int, Outcome] = {}
+    now = timezone.now()
+    with transaction.atomic():
+        known = identify_customers_by_email([entry[1].from_address for entry in batch])
+        strangers: dict[str, ParsedEmail] = {}
+        for _inbound, parsed, _verdict, _wave in batch:
+            if parsed.from_address not in known:
+                strangers.setdefault(parsed.from_address, parsed)
+        created = create_customers(
+            actor=None,
+            entries=[
+                NewCustomer(
+                    profile=dict(
+                        zip(
+                            ("given_name", "family_name"),
+                            split_name(p.from_name, p.from_address),
+                            strict=True,
+                        )
+                    ),
+                    contacts=ContactInput(emails=[p.from_address]),
+                )
+                for p in strangers.values()
+            ],
+            source="email",
+        )
+        customers = {**known, **dict(zip(strangers, created, strict=True))}
+        waves: dict[int, list] = {}
+        for inbound, parsed, verdict, wave in batch:
+            inbound.attempts += 1
+            inbound.processed_at = now
+            customer = customers[parsed.from_address]
+            if isinstance(customer, ValidationError):
+                inbound.status = InboundStatus.QUARANTINED
+                inbound.reason = _("The sender cannot be recorded as a customer: %(error)s") % {
+                    "error": "; ".join(customer.messages)
+                }
+                outcomes[inbound.pk] = Outcome(inbound=inbound)
+            else:
+                waves.setdefault(wave, []).append((inbound, parsed, verdict, customer))
+        for wave in sorted(waves):
+            outcomes.update(_record_wave(waves[wave]))
+        update_objects(
+            [entry[0] for entry in batch],
+            ["status", "reason", "attempts", "message", "processed_at"],
+        )
+    return outcomes
+
+
+def _record_wave(entries) -> dict[int, Outcome]:
+    """Thread and store emails of which none answers another (one round of a batch)."""
+    from rapport.helpdesk.actions.intake import Incoming, receive_inbound_batch
+
+    lookup = ThreadLookup.prefetch([parsed for _inbound, parsed, _verdict, _c in entries])
+    items, threads = [], []
+    for inbound, parsed, verdict, customer in entries:
+        thread = find_thread(parsed, customer_id=customer.pk, from_us=False, lookup=lookup)
+        fields = _message_fields(inbound, parsed, verdict, thread.reason)
+        items.append(
+            Incoming(
+                customer=customer, conversation=thread.conversation, kind=verdict.kind, **fields
+            )
+        )
+        threads.append(thread)
+    outcomes: dict[int, Outcome] = {}
+    received = receive_inbound_batch(items, channel=Channel.EMAIL)
+    for (inbound, *_rest), thread, result in zip(entries, threads, received, strict=True):
+        inbound.message = result.message
+        if result.created:
+            inbound.status, inbound.reason = InboundStatus.PROCESSED, ""
+            _route_by_mailbox(inbound, result)
+        else:
+            inbound.status = InboundStatus.DUPLICATE
+            inbound.reason = _("Already received as message %(id)s.") % {"id": result.message.pk}
+        outcomes[inbound.pk] = Outcome(
+            inbound=inbound,
+            conversation_number=result.message.conversation.number,
+            thread_reason=(thread.reason or {}).get("reason", ""),
+        )
+    return outcomes
 
 
 def support_addresses() -> set[str]:

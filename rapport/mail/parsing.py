@@ -7,6 +7,7 @@ kept whole as an ``.eml`` attachment and never lends its headers to the outer ma
 """
 
 import email
+import functools
 import logging
 import mimetypes
 import re
@@ -42,6 +43,29 @@ KEPT_HEADERS = (
     "x-mailer",
     "user-agent",
 )
+
+
+class _ReadPolicy(policy.EmailPolicy):
+    """``policy.default`` that parses each distinct header value once.
+
+    The standard library parses a structured header (Content-Type, From) again on every
+    access; one message asks for its Content-Type a dozen times, and a batch of mail
+    repeats the same few Content-Type and MIME-Version values. Header objects are
+    immutable strings, so sharing them is safe.
+    """
+
+    def header_fetch_parse(self, name, value):
+        if hasattr(value, "name") or not isinstance(value, str):
+            return super().header_fetch_parse(name, value)
+        return _parsed_header(self, name, value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_header(read_policy: policy.EmailPolicy, name: str, value: str):
+    return policy.EmailPolicy.header_fetch_parse(read_policy, name, value)
+
+
+READ_POLICY = _ReadPolicy()
 
 
 class NotAnEmail(ValueError):
@@ -144,6 +168,8 @@ def header(msg: EmailMessage, name: str) -> str:
     raw = _raw_header(msg, name)
     if raw is None:
         return ""
+    if raw.isascii() and "=?" not in raw:
+        return clean_header(raw)  # nothing to decode
     if raw.isascii() and msg.policy is not policy.compat32:
         try:
             value = msg.get(name)
@@ -200,7 +226,7 @@ def parse_message(raw: bytes) -> ParsedEmail:
     input, the message is read again with the lenient ``compat32`` policy.
     """
     try:
-        return _parse(raw, policy.default)
+        return _parse(raw, READ_POLICY)
     except NotAnEmail:
         raise
     except Exception:  # noqa: BLE001

@@ -15,19 +15,34 @@ RETRY_FACTOR = 5
 # Email left unprocessed this long (a worker died, a scheduled retry was lost) is picked up again.
 STUCK_AFTER = timedelta(minutes=30)
 SWEEP_BATCH = 200
+# Emails processed together when a burst waits (see ``rapport.mail.actions.process_batch``).
+BATCH_SIZE = 100
 
 
 @db_task()
 def process_inbound_task(inbound_id: int) -> None:
-    """Process stored email ``inbound_id``; on failure try again later, a few times."""
-    from rapport.mail.actions import process_inbound
+    """Process stored email ``inbound_id``; on failure try again later, a few times.
 
-    if not InboundEmail.objects.filter(pk=inbound_id).exists():
+    When more email waits behind it (a burst), up to ``BATCH_SIZE`` are processed together
+    in one batch; their own tasks then find them done.
+    """
+    from rapport.mail.actions import process_batch, process_inbound
+
+    waiting = list(
+        InboundEmail.objects.filter(status=InboundStatus.RECEIVED, pk__gte=inbound_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:BATCH_SIZE]
+    )
+    if len(waiting) > 1 and waiting[0] == inbound_id:
+        done = [outcome.inbound for outcome in process_batch(waiting)]
+    elif InboundEmail.objects.filter(pk=inbound_id).exists():
+        done = [process_inbound(inbound_id=inbound_id)]
+    else:
         return
-    inbound = process_inbound(inbound_id=inbound_id)
-    if inbound.status == InboundStatus.FAILED:
-        delay = RETRY_BASE_DELAY * RETRY_FACTOR ** max(inbound.attempts - 1, 0)
-        process_inbound_task.schedule((inbound_id,), delay=delay)
+    for inbound in done:
+        if inbound.status == InboundStatus.FAILED:
+            delay = RETRY_BASE_DELAY * RETRY_FACTOR ** max(inbound.attempts - 1, 0)
+            process_inbound_task.schedule((inbound.pk,), delay=delay)
 
 
 def stuck_inbound():

@@ -31,17 +31,55 @@ def record_event(
     ``source`` is the model instance the event is about (an order, a message). With a
     ``dedupe_key``, recording the same event twice returns the first one.
     """
+    event = build_event(
+        customer=customer,
+        kind=kind,
+        title=title,
+        message=message,
+        body=body,
+        actor=actor,
+        occurred_at=occurred_at,
+        channel=channel,
+        data=data,
+        source=source,
+        dedupe_key=dedupe_key,
+    )
+    if dedupe_key:
+        existing = TimelineEvent.objects.filter(dedupe_key=dedupe_key).first()
+        if existing:
+            return existing
+    try:
+        with transaction.atomic():
+            event.save()
+    except IntegrityError:
+        if dedupe_key:
+            return TimelineEvent.objects.get(dedupe_key=dedupe_key)
+        raise
+    return event
+
+
+def build_event(
+    *,
+    customer,
+    kind: str,
+    title: str = "",
+    message: dict[str, Any] | None = None,
+    body: str = "",
+    actor=None,
+    occurred_at: datetime | None = None,
+    channel: str = "",
+    data: dict[str, Any] | None = None,
+    source=None,
+    dedupe_key: str | None = None,
+) -> TimelineEvent:
+    """Return the unsaved event ``record_event`` would store (for ``record_events_bulk``)."""
     if kind not in EventKind.values:
         raise ValueError(f"unknown timeline event kind {kind!r}")
     if message is not None:
         title, data = event_fields(message, data)
     if not title:
         raise ValueError("a timeline event needs a title or a message")
-    if dedupe_key:
-        existing = TimelineEvent.objects.filter(dedupe_key=dedupe_key).first()
-        if existing:
-            return existing
-    event = TimelineEvent(
+    return TimelineEvent(
         customer=customer,
         kind=kind,
         title=title[:255],
@@ -54,14 +92,6 @@ def record_event(
         source_id=str(source.pk) if source is not None else "",
         dedupe_key=dedupe_key,
     )
-    try:
-        with transaction.atomic():
-            event.save()
-    except IntegrityError:
-        if dedupe_key:
-            return TimelineEvent.objects.get(dedupe_key=dedupe_key)
-        raise
-    return event
 
 
 def add_note(*, customer, actor, body: str) -> TimelineEvent:

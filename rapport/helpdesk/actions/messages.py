@@ -53,6 +53,37 @@ MAX_HANDLING_SECONDS = 4 * 3600
 MENTION = re.compile(r"(?<![\w@])@([\w.+-]+)")
 
 
+def build_conversation(
+    *,
+    customer: Customer,
+    subject: str,
+    channel: str,
+    language: str = "",
+    priority: str = Priority.NORMAL,
+    team=None,
+    assignee: User | None = None,
+    created_at: datetime | None = None,
+) -> Conversation:
+    """Return the unsaved conversation ``open_conversation`` would create (batch intake)."""
+    if channel not in Channel.values:
+        raise HelpdeskError("invalid_channel", _("Unknown channel."))
+    if priority not in Priority.values:
+        raise HelpdeskError("invalid_priority", _("Unknown priority."))
+    now = created_at or timezone.now()
+    subject = " ".join((subject or "").split())[:255] or _("(no subject)")
+    return Conversation(
+        customer=customer,
+        subject=subject,
+        channel=channel,
+        priority=priority,
+        team=team,
+        assignee=assignee,
+        language=(language or customer.language or "")[:8],
+        created_at=now,
+        last_message_at=now,
+    )
+
+
 def open_conversation(
     *,
     customer: Customer,
@@ -66,24 +97,24 @@ def open_conversation(
     created_at: datetime | None = None,
 ) -> Conversation:
     """Create an empty conversation for ``customer``; messages are added with the other actions."""
-    if channel not in Channel.values:
-        raise HelpdeskError("invalid_channel", _("Unknown channel."))
-    if priority not in Priority.values:
-        raise HelpdeskError("invalid_priority", _("Unknown priority."))
-    now = created_at or timezone.now()
-    subject = " ".join((subject or "").split())[:255] or _("(no subject)")
-    conversation = Conversation.objects.create(
+    conversation = build_conversation(
         customer=customer,
         subject=subject,
         channel=channel,
+        language=language,
         priority=priority,
         team=team,
         assignee=assignee,
-        language=(language or customer.language or "")[:8],
-        created_at=now,
-        last_message_at=now,
+        created_at=created_at,
     )
-    _event(conversation, EventKind.CREATED, actor=actor, data={"channel": channel}, at=now)
+    conversation.save(force_insert=True)
+    _event(
+        conversation,
+        EventKind.CREATED,
+        actor=actor,
+        data={"channel": channel},
+        at=conversation.created_at,
+    )
     return conversation
 
 
@@ -183,35 +214,16 @@ def _receive(
     )
     if thread_reason:
         _event(conversation, EventKind.THREADED, data=thread_reason, message=msg, at=now)
-    if channel != conversation.channel and not conversation_created:
+    if not conversation_created:
         _note_channel_switch(conversation, msg)
 
     reopened = False
     updates: dict[str, Any] = {"last_message_at": max(conversation.last_message_at, now)}
     if from_customer:
-        updates["last_inbound_at"] = now
-        if kind == MessageKind.NORMAL:
-            updates["customer_message_count"] = F("customer_message_count") + 1
-            if conversation.can_reopen():
-                reopened = True
-                updates["status"] = Status.OPEN
-                updates["reopen_count"] = F("reopen_count") + 1
-                _event(
-                    conversation,
-                    EventKind.REOPENED,
-                    data={"from": conversation.status, "to": Status.OPEN},
-                    message=msg,
-                    at=now,
-                )
-            elif conversation.status == Status.PENDING:
-                updates["status"] = Status.OPEN
-                _event(
-                    conversation,
-                    EventKind.STATUS,
-                    data={"from": Status.PENDING, "to": Status.OPEN, "reason": "customer_replied"},
-                    message=msg,
-                    at=now,
-                )
+        changes, events, reopened = inbound_changes(conversation, kind=kind, now=now)
+        updates.update(changes)
+        for event_kind, data in events:
+            _event(conversation, event_kind, data=data, message=msg, at=now)
     else:
         updates["last_outbound_at"] = now
         if kind == MessageKind.NORMAL:
@@ -225,6 +237,34 @@ def _receive(
     )
 
 
+def inbound_changes(
+    conversation: Conversation, *, kind: str, now: datetime
+) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]], bool]:
+    """Return what a customer's message changes: field values, events, and whether it reopens.
+
+    ``conversation`` must be the locked, current row; the values are absolute.
+    """
+    updates: dict[str, Any] = {"last_inbound_at": now}
+    events: list[tuple[str, dict[str, Any]]] = []
+    reopened = False
+    if kind == MessageKind.NORMAL:
+        updates["customer_message_count"] = conversation.customer_message_count + 1
+        if conversation.can_reopen():
+            reopened = True
+            updates["status"] = Status.OPEN
+            updates["reopen_count"] = conversation.reopen_count + 1
+            events.append((EventKind.REOPENED, {"from": conversation.status, "to": Status.OPEN}))
+        elif conversation.status == Status.PENDING:
+            updates["status"] = Status.OPEN
+            events.append(
+                (
+                    EventKind.STATUS,
+                    {"from": Status.PENDING, "to": Status.OPEN, "reason": "customer_replied"},
+                )
+            )
+    return updates, events, reopened
+
+
 def _first_line(text: str) -> str:
     for line in (text or "").splitlines():
         if line.strip():
@@ -232,20 +272,26 @@ def _first_line(text: str) -> str:
     return ""
 
 
-def _store_message(*, conversation, attachments, created_at, **fields) -> Message:
+def build_message(*, conversation, created_at, **fields) -> Message:
+    """Return an unsaved message with its HTML sanitised (``attachments`` are stored after)."""
     body_html = fields.pop("body_html", "")
-    msg = Message.objects.create(
+    return Message(
         conversation=conversation,
         body_html=sanitize_html(body_html) if body_html else "",
         created_at=created_at,
         **fields,
     )
+
+
+def _store_message(*, conversation, attachments, created_at, **fields) -> Message:
+    msg = build_message(conversation=conversation, created_at=created_at, **fields)
+    msg.save(force_insert=True)
     for item in attachments:
-        _store_attachment(msg, item)
+        store_attachment(msg, item)
     return msg
 
 
-def _store_attachment(msg: Message, item: IncomingAttachment) -> Attachment:
+def store_attachment(msg: Message, item: IncomingAttachment) -> Attachment:
     from django.conf import settings
     from django.core.files.base import ContentFile
 
@@ -296,6 +342,11 @@ def _note_channel_switch(conversation: Conversation, msg: Message) -> None:
 
 
 def _record_message_in_timeline(msg: Message, conversation: Conversation) -> None:
+    record_timeline_event(**timeline_fields(msg, conversation))
+
+
+def timeline_fields(msg: Message, conversation: Conversation) -> dict[str, Any]:
+    """Return the customer-timeline event of ``msg`` (arguments of ``record_event``)."""
     if msg.kind == MessageKind.CALL:
         call = msg.data.get("call", {})
         text = message(
@@ -316,7 +367,7 @@ def _record_message_in_timeline(msg: Message, conversation: Conversation) -> Non
             subject=msg.subject or conversation.subject,
         )
         kind = timeline_models.EventKind.MESSAGE
-    record_timeline_event(
+    return dict(
         customer=conversation.customer,
         kind=kind,
         message=text,

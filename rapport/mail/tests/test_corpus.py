@@ -15,8 +15,8 @@ import pytest
 
 from rapport.helpdesk.actions import open_conversation, receive_message
 from rapport.helpdesk.models import Channel, Direction
-from rapport.mail.actions import read_raw
-from rapport.mail.models import InboundStatus
+from rapport.mail.actions import process_batch, read_raw, store_inbound
+from rapport.mail.models import InboundEmail, InboundSource, InboundStatus
 from rapport.mail.parsing import decode_bytes, html_to_text
 from rapport.mail.tests.helpers import ingest
 
@@ -71,14 +71,28 @@ def words(text: str) -> set[str]:
     return set(WORD.findall(text))
 
 
+def _one_by_one(raws: list[bytes]):
+    return [ingest(raw) for raw in raws]
+
+
+def _in_one_batch(raws: list[bytes]):
+    ids = [store_inbound(raw, source=InboundSource.COMMAND).pk for raw in raws]
+    process_batch(ids)
+    return [InboundEmail.objects.get(pk=pk) for pk in ids]
+
+
+@pytest.mark.parametrize("receive", [_one_by_one, _in_one_batch], ids=["alone", "batch"])
 @pytest.mark.parametrize("name", sorted(EXPECTATIONS))
-def test_corpus_email_is_received_without_loss(name, cast, our_reply, settings):
+def test_corpus_email_is_received_without_loss(name, receive, cast, our_reply, settings):
+    """Each email, after the emails it answers, alone and as one batch with them."""
     settings.HELPDESK_MAX_ATTACHMENT_BYTES = 64 * 1024
     expected = EXPECTATIONS[name]
-    for earlier in expected.get("after", []):
-        assert ingest((DATA / earlier).read_bytes()).status == InboundStatus.PROCESSED
     raw = (DATA / name).read_bytes()
-    inbound = ingest(raw)
+    *earlier, inbound = receive(
+        [(DATA / e).read_bytes() for e in expected.get("after", [])] + [raw]
+    )
+    for before in earlier:
+        assert before.status == InboundStatus.PROCESSED
 
     if expected.get("status") == "quarantined":
         assert inbound.status == InboundStatus.QUARANTINED
