@@ -1,6 +1,7 @@
 """Background jobs of the helpdesk: each takes ids and calls an action."""
 
-from huey.contrib.djhuey import db_task
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 from rapport.helpdesk.delivery import DeliveryError, deliver_message
 
@@ -51,3 +52,13 @@ def follow_up_received_task(args: list[list], attempt: int = 1) -> None:
     follow_up_received_task.schedule(
         (failed, attempt + 1), delay=FOLLOW_UP_BASE_DELAY * 4 ** (attempt - 1)
     )
+
+
+@db_periodic_task(crontab(minute="*/10"))
+def follow_up_missed_task() -> None:
+    """Run the follow-up of batch-received email whose job was lost (nothing is left behind)."""
+    from rapport.helpdesk.actions.intake import follow_up_received, missed_follow_ups
+
+    args = missed_follow_ups()
+    if args:
+        follow_up_received(args)

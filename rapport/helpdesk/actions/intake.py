@@ -9,11 +9,12 @@ message still goes through ``receive_message``, where the follow-up runs at once
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rapport.customers.models import Customer
@@ -39,6 +40,7 @@ from rapport.helpdesk.models import (
     EventKind,
     Message,
     MessageKind,
+    Status,
 )
 from rapport.imports.bulk import update_objects
 from rapport.timeline.actions import build_event, record_events_bulk
@@ -282,3 +284,44 @@ def follow_up_received(args: list[list]) -> list[list]:
             logger.exception("follow-up of message %s failed", message_id)
             failed.append([conversation_id, message_id, new, reopened])
     return failed
+
+
+# A batch's follow-up that has not run this long after the mail arrived was lost (a worker
+# died between the commit and the job); the sweep runs it. Older than a day: left alone.
+FOLLOW_UP_GRACE = timedelta(minutes=10)
+FOLLOW_UP_HORIZON = timedelta(days=1)
+
+
+def missed_follow_ups(*, now: datetime | None = None, limit: int = 200) -> list[list]:
+    """Return follow-ups of batch-received email that never ran (arguments of
+    ``follow_up_received``): new email conversations without an SLA clock whose first
+    message came through mail intake.
+    """
+    now = now or timezone.now()
+    candidates = (
+        Conversation.objects.filter(
+            status=Status.NEW,
+            channel=Channel.EMAIL,
+            last_message_at__gte=now - FOLLOW_UP_HORIZON,
+            last_message_at__lt=now - FOLLOW_UP_GRACE,
+            sla_clock__isnull=True,
+            merged_into__isnull=True,
+        )
+        .order_by("last_message_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    result = []
+    for conversation_id in candidates:
+        first = (
+            Message.objects.filter(conversation_id=conversation_id)
+            .order_by("created_at", "id")
+            .only("pk", "direction", "data")
+            .first()
+        )
+        if (
+            first is not None
+            and first.direction == Direction.INBOUND
+            and (first.data.get("email") or {}).get("inbound_id")
+        ):
+            result.append([conversation_id, first.pk, True, False])
+    return result

@@ -281,3 +281,27 @@ def test_the_worker_processes_what_waits_in_one_batch(cast, django_capture_on_co
 def test_small_batches_work(cast, size):
     results = run(*[eml(message_id=f"<s{n}@example.org>") for n in range(size)])
     assert all(r.status == InboundStatus.PROCESSED for r in results)
+
+
+def test_a_lost_follow_up_is_run_by_the_sweep(cast):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from rapport.helpdesk.actions.intake import missed_follow_ups
+    from rapport.helpdesk.tasks import follow_up_missed_task
+
+    (inbound,) = run(eml(message_id="<lost@example.org>"))  # its job never runs here
+    conversation = inbound.message.conversation
+    # A conversation opened by hand (no mail intake) is not the sweep's business.
+    open_conversation(customer=cast.customer, subject="Telefonat", channel=Channel.EMAIL)
+    assert missed_follow_ups() == []  # still within the grace period
+    later = timezone.now() + timedelta(minutes=11)
+    assert missed_follow_ups(now=later) == [[conversation.pk, inbound.message_id, True, False]]
+
+    Conversation.objects.filter(pk=conversation.pk).update(
+        last_message_at=timezone.now() - timedelta(minutes=11)
+    )
+    follow_up_missed_task.call_local()
+    assert conversation.messages.filter(kind=MessageKind.SYSTEM).count() == 1
+    assert missed_follow_ups(now=later) == []
