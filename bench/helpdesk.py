@@ -21,6 +21,10 @@ from pathlib import Path
 
 SEED = 20240601
 HELPDESK_TABLES = (
+    "mail_inboundemail",
+    "chat_chatsession",
+    "sla_slaclock",
+    "search_conversations",
     "helpdesk_conversationevent",
     "helpdesk_attachment",
     "helpdesk_conversationlink",

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "rapport.accounts",
     "rapport.customers",
     "rapport.timeline",
+    "rapport.search",
     "rapport.commerce",
     "rapport.imports",
     "rapport.demo",

@@ -127,6 +127,7 @@ class HelpdeskStats:
     events: int = 0
     seconds: float = 0.0
     index_seconds: float = 0.0
+    search_seconds: float = 0.0
     path: str = ""
     statuses: dict[str, int] = field(default_factory=dict)
     channels: dict[str, int] = field(default_factory=dict)
@@ -141,6 +142,7 @@ class HelpdeskStats:
             "events": self.events,
             "seconds": round(self.seconds, 3),
             "index_seconds": round(self.index_seconds, 3),
+            "search_seconds": round(self.search_seconds, 3),
             "conversations_per_second": round(self.conversations / self.seconds)
             if self.seconds
             else 0,
@@ -552,6 +554,13 @@ class HelpdeskBulkLoader:
                 if not connection.in_atomic_block:
                     cursor.execute("ANALYZE helpdesk_conversation")
         self.stats.conversations = next_id - first_id
+        if connection.alias == "default":
+            from rapport.helpdesk.search import INDEX
+            from rapport.search.actions import rebuild
+
+            indexing = time.perf_counter()
+            rebuild(INDEX, ids=range(first_id, next_id))
+            self.stats.search_seconds = time.perf_counter() - indexing
         self.stats.seconds = time.perf_counter() - started
         return self.stats
 

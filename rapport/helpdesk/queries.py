@@ -8,8 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import F, Lookup, Q, QuerySet, Value
-from django.db.models.functions import Lower, StrIndex
+from django.db.models import F, Lookup, Q, QuerySet
 from django.utils import timezone
 
 from rapport.accounts.models import Role
@@ -81,9 +80,10 @@ INBOX_VIEWS = ("mine", "unassigned", "breaching", "team", "channel", "all", "sol
 INBOX_PAGE_SIZE = 25
 # Counts stop here ("500+"): counting every row of a big queue costs more than it tells.
 INBOX_COUNT_CAP = 500
-# A search matches subjects as substrings, which no index serves: it is not counted
-# (``count_cap=0``: the page tells only whether more follow).
+# A search is not counted (``count_cap=0``: the page tells only whether more follow).
 SEARCH_COUNT_CAP = 0
+# A word search reads at most this many of the newest matching conversations from the index.
+SEARCH_HITS = 1000
 # A name search reads the conversations of at most this many matching customers.
 SEARCH_CUSTOMERS = 200
 # "Breaching soon": the next due time lies within this many hours (or has passed).
@@ -202,14 +202,13 @@ def inbox_queryset(
 
 
 def search_conversations(qs: QuerySet[Conversation], query: str) -> QuerySet[Conversation]:
-    """Narrow ``qs`` by a conversation number ("RAP-123", "#123", "123"), customer name or subject.
+    """Narrow ``qs`` by a conversation number ("RAP-123", "#123", "123"), an email address, or
+    words.
 
-    A number is looked up by primary key. A name uses the customers' indexed name search; when
-    customers match, their conversations are the result (read through the customer index).
-    Otherwise the subject is matched as a substring while the view's index is read in order,
-    which stops after a page for common words (no index serves substrings; see
-    docs/decisions.md). ``strpos`` instead of ``ILIKE`` keeps the planner on that ordered walk:
-    it cannot underestimate the matches and fall back to reading and sorting every row.
+    A number is looked up by primary key and an address through the customers' contact
+    points. Words are looked up in the search index (subject, number, tags, customer name and
+    the messages' text, in any form the stemmers know), newest conversations first, up to
+    ``SEARCH_HITS`` of them; conversations of customers whose name matches are added.
     """
     query = " ".join((query or "").split())[:200]
     if not query:
@@ -219,17 +218,18 @@ def search_conversations(qs: QuerySet[Conversation], query: str) -> QuerySet[Con
         return qs.filter(pk=int(number.group(1)))
     from rapport.customers.models import Customer
     from rapport.customers.queries import search_customers
+    from rapport.helpdesk.search import INDEX
+    from rapport.search.queries import search
 
     customer_ids = list(
         search_customers(Customer.objects.all(), query).values_list("id", flat=True)[
             :SEARCH_CUSTOMERS
         ]
     )
-    if customer_ids:
+    if "@" in query:
         return qs.filter(customer_id__in=customer_ids)
-    return qs.alias(_subject_hit=StrIndex(Lower("subject"), Value(query.lower()))).filter(
-        _subject_hit__gt=0
-    )
+    hits = [hit.id for hit in search(INDEX, query, limit=SEARCH_HITS, order="id")]
+    return qs.filter(Q(pk__in=hits) | Q(customer_id__in=customer_ids))
 
 
 def _cursor(values: list[Any], direction: str) -> str:

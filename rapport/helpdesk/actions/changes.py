@@ -92,6 +92,10 @@ def _change_field(conversation, name, value, kind, actor, *, reason: str = ""):
         if reason:
             data["reason"] = reason
         _event(locked, kind, actor=actor, data=data)
+        if name == "subject":
+            from rapport.helpdesk.search import index_conversations
+
+            index_conversations([locked.pk])
         if name in ("priority", "team"):
             from rapport.sla.actions import update_sla
 
@@ -118,6 +122,9 @@ def set_tags(*, conversation: Conversation, actor: User | None, names: Iterable[
         tags = [Tag.objects.get_or_create(name=name)[0] for name in wanted]
         conversation.tags.set(tags)
         _event(conversation, EventKind.TAGS, actor=actor, data={"from": before, "to": wanted})
+        from rapport.helpdesk.search import index_conversations
+
+        index_conversations([conversation.pk])
 
 
 def add_tags(*, conversation: Conversation, actor: User | None, names: Iterable[str]) -> None:

@@ -103,6 +103,7 @@ def _after_change(
 ) -> None:
     """Keep routing, the SLA clock, acknowledgements and webhooks in step with a change."""
     from rapport.helpdesk.routing import route_conversation
+    from rapport.helpdesk.search import index_conversations
     from rapport.sla.actions import acknowledge_conversation, update_sla
     from rapport.webhooks.actions import emit_conversation_event
 
@@ -111,6 +112,8 @@ def _after_change(
         # Routing sets language, team, assignee and priority on its own copy of the row.
         conversation.refresh_from_db()
     update_sla(conversation=conversation)
+    if msg is not None:
+        index_conversations([conversation.pk])
     if (
         new
         and msg is not None

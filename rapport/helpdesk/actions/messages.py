@@ -39,6 +39,7 @@ from rapport.helpdesk.models import (
     Priority,
     Status,
 )
+from rapport.helpdesk.search import index_conversations
 from rapport.timeline import models as timeline_models
 from rapport.timeline.actions import record_event as record_timeline_event
 from rapport.timeline.messages import label, message
@@ -515,6 +516,7 @@ def add_internal_note(
         _event(
             conversation, EventKind.MESSAGE, actor=author, message=msg, data={"note": True}, at=now
         )
+        index_conversations([conversation.pk])
         if mentioned:
             from rapport.helpdesk.tasks import notify_mentions_task
 

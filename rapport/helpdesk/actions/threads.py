@@ -22,6 +22,7 @@ from rapport.helpdesk.models import (
     MessageKind,
     Status,
 )
+from rapport.helpdesk.search import index_conversations
 
 
 def merge_conversations(
@@ -71,6 +72,7 @@ def merge_conversations(
 
         update_sla(conversation=target)
         update_sla(conversation=source)
+        index_conversations([target.pk, source.pk])
     return target
 
 
@@ -132,6 +134,7 @@ def split_conversation(
         from rapport.sla.actions import update_sla
 
         update_sla(conversation=new)
+        index_conversations([new.pk, conversation.pk])
     return new
 
 

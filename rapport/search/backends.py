@@ -1,0 +1,188 @@
+"""The two engines behind the one search interface: SQLite FTS5 and PostgreSQL full-text search.
+
+Each index is one table named ``search_<index>``: a row per document (its id is the indexed
+object's primary key) with three weighted fields, ``title``, ``keywords`` and ``body``, which
+hold the normalised terms of ``rapport.search.text`` (the engines only split on spaces), and
+the document's language. On SQLite it is an FTS5 table ranked by BM25; on PostgreSQL a table
+with a weighted ``tsvector`` column under a GIN index, ranked by ``ts_rank``. Only this module
+writes SQL for search.
+"""
+
+from dataclasses import dataclass
+
+from django.db import connection as default_connection
+
+# Weights of title, keywords and body in the ranking.
+WEIGHTS = (10.0, 5.0, 1.0)
+
+
+@dataclass
+class Row:
+    """A document as stored: normalised terms (see ``rapport.search.text.document_text``)."""
+
+    id: int
+    language: str
+    title: str
+    keywords: str
+    body: str
+
+
+@dataclass
+class Hit:
+    id: int
+    score: float
+
+
+def table(name: str) -> str:
+    if not name.isidentifier():
+        raise ValueError(f"bad index name {name!r}")
+    return f"search_{name}"
+
+
+def _vendor(connection) -> str:
+    if connection.vendor not in ("sqlite", "postgresql"):
+        raise NotImplementedError(f"search needs SQLite or PostgreSQL, not {connection.vendor}")
+    return connection.vendor
+
+
+# --- Schema (used by migrations) --------------------------------------------------------------
+
+
+def create_index(name: str, connection=default_connection) -> None:
+    quoted = connection.ops.quote_name(table(name))
+    with connection.cursor() as cursor:
+        if _vendor(connection) == "sqlite":
+            cursor.execute(
+                f"CREATE VIRTUAL TABLE {quoted} USING fts5("
+                "title, keywords, body, language UNINDEXED,"
+                " tokenize = 'unicode61 remove_diacritics 0')"
+            )
+        else:
+            cursor.execute(
+                f"CREATE TABLE {quoted} (id bigint PRIMARY KEY, language varchar(16) NOT NULL,"
+                " title text NOT NULL, keywords text NOT NULL, body text NOT NULL,"
+                " vector tsvector NOT NULL)"
+            )
+            index = connection.ops.quote_name(f"{table(name)}_vector")
+            cursor.execute(f"CREATE INDEX {index} ON {quoted} USING gin (vector)")
+
+
+def drop_index(name: str, connection=default_connection) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(table(name))}")
+
+
+# --- Writing -----------------------------------------------------------------------------------
+
+
+def delete(name: str, ids: list[int], connection=default_connection) -> None:
+    if not ids:
+        return
+    quoted = connection.ops.quote_name(table(name))
+    key = "rowid" if _vendor(connection) == "sqlite" else "id"
+    with connection.cursor() as cursor:
+        cursor.executemany(f"DELETE FROM {quoted} WHERE {key} = %s", [[i] for i in ids])  # noqa: S608
+
+
+def replace(name: str, rows: list[Row], connection=default_connection) -> None:
+    """Store ``rows``, replacing earlier versions of the same documents."""
+    if not rows:
+        return
+    delete(name, [row.id for row in rows], connection)
+    quoted = connection.ops.quote_name(table(name))
+    values = [[r.id, r.language, r.title, r.keywords, r.body] for r in rows]
+    with connection.cursor() as cursor:
+        if _vendor(connection) == "sqlite":
+            cursor.executemany(
+                f"INSERT INTO {quoted} (rowid, language, title, keywords, body)"  # noqa: S608
+                " VALUES (%s, %s, %s, %s, %s)",
+                values,
+            )
+        else:
+            cursor.executemany(
+                f"INSERT INTO {quoted} (id, language, title, keywords, body, vector)"  # noqa: S608
+                " VALUES (%s, %s, %s, %s, %s,"
+                " setweight(to_tsvector('simple', %s), 'A')"
+                " || setweight(to_tsvector('simple', %s), 'B')"
+                " || setweight(to_tsvector('simple', %s), 'C'))",
+                [v + [v[2], v[3], v[4]] for v in values],
+            )
+
+
+def clear(name: str, connection=default_connection) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {connection.ops.quote_name(table(name))}")  # noqa: S608
+
+
+def count(name: str, connection=default_connection) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(table(name))}")  # noqa: S608
+        return cursor.fetchone()[0]
+
+
+# --- Reading -----------------------------------------------------------------------------------
+
+
+def _fts5_query(groups: list[list[str]]) -> str:
+    quote = '"{}"'.format
+    return " AND ".join(
+        "(" + " OR ".join(quote(t.replace('"', '""')) for t in group) + ")" for group in groups
+    )
+
+
+def _tsquery(groups: list[list[str]]) -> str:
+    quote = "'{}'".format
+    return " & ".join(
+        "(" + " | ".join(quote(t.replace("'", "''").replace("\\", "")) for t in group) + ")"
+        for group in groups
+    )
+
+
+def search(
+    name: str,
+    groups: list[list[str]],
+    *,
+    limit: int,
+    order: str = "rank",
+    connection=default_connection,
+) -> list[Hit]:
+    """Return documents with a term of every group, best first (``order="rank"``) or newest
+    first (``order="id"``: highest id first, without ranking).
+    """
+    groups = [[t for t in group if t] for group in groups]
+    groups = [group for group in groups if group]
+    if not groups or limit <= 0:
+        return []
+    quoted = connection.ops.quote_name(table(name))
+    with connection.cursor() as cursor:
+        if _vendor(connection) == "sqlite":
+            weights = ", ".join(str(w) for w in (*WEIGHTS, 0.0))
+            if order == "id":
+                sql = (
+                    f"SELECT rowid, 0 FROM {quoted} WHERE {quoted} MATCH %s"  # noqa: S608
+                    " ORDER BY rowid DESC LIMIT %s"
+                )
+            else:
+                sql = (
+                    f"SELECT rowid, -bm25({quoted}, {weights}) AS score FROM {quoted}"  # noqa: S608
+                    f" WHERE {quoted} MATCH %s ORDER BY score DESC, rowid DESC LIMIT %s"
+                )
+            cursor.execute(sql, [_fts5_query(groups), limit])
+        else:
+            # Weights of D, C, B, A: body (C), keywords (B) and title (A) as in WEIGHTS.
+            top = max(WEIGHTS)
+            weights = "{" + ", ".join(["0", *(str(w / top) for w in reversed(WEIGHTS))]) + "}"
+            if order == "id":
+                sql = (
+                    f"SELECT id, 0 FROM {quoted} WHERE vector @@ to_tsquery('simple', %s)"  # noqa: S608
+                    " ORDER BY id DESC LIMIT %s"
+                )
+                cursor.execute(sql, [_tsquery(groups), limit])
+            else:
+                sql = (
+                    f"SELECT id, ts_rank(%s::float4[], vector, query) AS score"  # noqa: S608
+                    f" FROM {quoted}, to_tsquery('simple', %s) query WHERE vector @@ query"
+                    " ORDER BY score DESC, id DESC LIMIT %s"
+                )
+                cursor.execute(sql, [weights, _tsquery(groups), limit])
+        return [Hit(id=row[0], score=float(row[1])) for row in cursor.fetchall()]
