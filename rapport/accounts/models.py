@@ -19,6 +19,8 @@ class Role(models.TextChoices):
 
 
 STAFF_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.AGENT, Role.MARKETER})
+# Who works in the helpdesk (the inbox, conversations, @mentions).
+HELPDESK_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.AGENT})
 
 
 class Team(models.Model):

@@ -14,7 +14,7 @@ from ninja import Field, Query, Router, Schema
 from ninja import Status as Reply
 
 from rapport.accounts.api_idempotency import run_idempotent
-from rapport.accounts.models import Role, Team
+from rapport.accounts.models import HELPDESK_ROLES, Team
 from rapport.accounts.queries import staff_users
 from rapport.api import (
     ApiError,
@@ -44,7 +44,6 @@ router = Router(tags=["conversations"])
 
 #: HelpdeskError codes that mean "the conversation's state does not allow this" (409).
 CONFLICT_CODES = frozenset({"merged", "wrong_customer", "same_conversation", "nothing_left"})
-HELPDESK_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.AGENT})
 Body = Field(max_length=100_000, description="Plain text")
 
 StatusName = Literal["new", "open", "pending", "on_hold", "solved", "closed"]

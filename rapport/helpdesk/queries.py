@@ -373,3 +373,21 @@ def linked_conversations(user, conversation: Conversation) -> list[Conversation]
     if not ids:
         return []
     return list(visible_conversations(user).filter(pk__in=ids).order_by("-last_message_at"))
+
+
+MENTION_CANDIDATES = 8
+
+
+def mention_candidates(prefix: str, *, limit: int = MENTION_CANDIDATES) -> list:
+    """Return active colleagues whose username, first or last name starts with ``prefix``."""
+    from rapport.accounts.models import HELPDESK_ROLES, User
+
+    prefix = prefix.strip().lstrip("@")[:50]
+    qs = User.objects.filter(is_active=True, role__in=HELPDESK_ROLES)
+    if prefix:
+        qs = qs.filter(
+            Q(username__istartswith=prefix)
+            | Q(first_name__istartswith=prefix)
+            | Q(last_name__istartswith=prefix)
+        )
+    return list(qs.order_by("username").only("username", "first_name", "last_name")[:limit])

@@ -7,6 +7,7 @@ app_name = "helpdesk"
 urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("bulk/", views.bulk, name="bulk"),
+    path("colleagues/", views.colleagues, name="colleagues"),
     path("templates/", views.template_list, name="templates"),
     path("templates/new/", views.template_create, name="template_create"),
     path("templates/<int:template_id>/", views.template_edit, name="template_edit"),

@@ -171,3 +171,14 @@ def test_conversations_without_customers_are_skipped(db):
     stats = load_helpdesk_data(conversations=5, seed=1)
     assert stats.conversations == 0
     assert not Conversation.objects.exists()
+
+
+def test_bulk_conversations_are_in_the_search_index(bulk):
+    from rapport.helpdesk.search import INDEX
+    from rapport.search import backends
+    from rapport.search.queries import search
+
+    assert backends.count(INDEX) == Conversation.objects.count()
+    conversation = Conversation.objects.order_by("pk").first()
+    word = max(conversation.subject.split(), key=len)
+    assert conversation.pk in {h.id for h in search(INDEX, word, limit=1000)}

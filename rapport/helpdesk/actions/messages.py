@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from rapport.accounts.models import Role, User
+from rapport.accounts.models import HELPDESK_ROLES, User
 from rapport.customers.models import Customer
 from rapport.helpdesk.actions.common import (
     HelpdeskError,
@@ -482,9 +482,9 @@ def add_internal_note(
     names = {name.rstrip(".").lower() for name in MENTION.findall(body_text)}
     mentioned = (
         list(
-            User.objects.filter(username__in=names, is_active=True)
-            .exclude(role=Role.CUSTOMER)
-            .values_list("pk", flat=True)
+            User.objects.filter(
+                username__in=names, is_active=True, role__in=HELPDESK_ROLES
+            ).values_list("pk", flat=True)
         )
         if names
         else []

@@ -48,3 +48,34 @@ def test_agent_opens_a_conversation_with_the_keyboard_and_replies(live_server, c
         context.close()
     sent = Message.objects.get(conversation=conversation, body_text__contains="tracking number 123")
     assert sent.direction == Direction.OUTBOUND and sent.author == cast.agent
+
+
+def test_agent_mentions_a_colleague_chosen_from_the_suggestions(live_server, chromium, cast):
+    conversation = conversation_for(
+        cast.customer, team=cast.team_a, subject="Refund", text="Please refund me."
+    )
+    context = chromium.new_context(viewport={"width": 1360, "height": 1000}, locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        page.goto(f"{live_server.url}/login/?next=/helpdesk/{conversation.pk}/")
+        page.get_by_label("Username").fill("agent")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(f"{live_server.url}/helpdesk/{conversation.pk}/")
+        page.keyboard.press("n")
+        note = page.locator("#note-form textarea[name=body]")
+        note.click()
+        note.press_sequentially("Could @oth")
+        option = page.get_by_role("option", name="(@other_agent)")
+        option.wait_for()
+        assert option.get_attribute("aria-selected") == "true"
+        note.press("Enter")
+        note.press_sequentially("check the payment?")
+        assert note.input_value() == "Could @other_agent check the payment?"
+        page.get_by_role("button", name="Add note").click()
+        page.locator(".thread-list .msg", has_text="check the payment").wait_for()
+    finally:
+        context.close()
+    saved = Message.objects.get(conversation=conversation, direction=Direction.NOTE)
+    assert saved.data["mentions"] == [cast.other_agent.pk]

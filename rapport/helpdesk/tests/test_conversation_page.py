@@ -445,3 +445,24 @@ def test_unavailable_colleague_can_still_be_assigned_by_hand(client, cast):
         },
     )
     assert Conversation.objects.get(pk=conversation.pk).assignee == away
+
+
+def test_colleagues_to_mention_are_active_staff_matching_the_prefix(client, cast):
+    from rapport.accounts.models import Role
+    from rapport.factories import UserFactory
+
+    UserFactory(username="agnes", first_name="Agnes", last_name="Roth", role=Role.AGENT)
+    UserFactory(username="agatha", role=Role.AGENT, is_active=False)
+    UserFactory(username="agent-customer", role=Role.CUSTOMER)
+    UserFactory(username="agneta", role=Role.MARKETER)  # not in the helpdesk
+    client.force_login(cast.agent)
+    response = client.get("/helpdesk/colleagues/?q=ag")
+    assert [c["username"] for c in response.json()["colleagues"]] == ["agent", "agnes"]
+    by_surname = client.get("/helpdesk/colleagues/?q=rot").json()["colleagues"]
+    assert by_surname == [{"username": "agnes", "name": "Agnes Roth"}]
+
+
+def test_colleagues_are_not_listed_to_customers_or_strangers(client, cast):
+    assert client.get("/helpdesk/colleagues/?q=a").status_code == 302
+    client.force_login(cast.portal_user)
+    assert client.get("/helpdesk/colleagues/?q=a").status_code == 403

@@ -6,11 +6,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from rapport.accounts.models import Role
+from rapport.accounts.models import HELPDESK_ROLES
 from rapport.helpdesk.models import Conversation
 from rapport.helpdesk.queries import get_conversation
-
-HELPDESK_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.AGENT})
 
 
 def can_use_helpdesk(user) -> bool:

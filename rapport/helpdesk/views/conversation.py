@@ -9,7 +9,7 @@ import time
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -438,3 +438,18 @@ def attachment(request, attachment_id):
 
 def now_seconds() -> int:
     return int(timezone.now().timestamp())
+
+
+@require_GET
+@helpdesk_required
+def colleagues(request):
+    """Colleagues to @mention in a note, for the composer's suggestions (JSON)."""
+    people = queries.mention_candidates(request.GET.get("q", ""))
+    return JsonResponse(
+        {
+            "colleagues": [
+                {"username": user.username, "name": user.get_full_name() or user.username}
+                for user in people
+            ]
+        }
+    )

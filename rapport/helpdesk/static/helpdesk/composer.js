@@ -38,3 +38,84 @@
       .catch(function () { picker.value = ""; });
   });
 })();
+
+
+// @mentions in internal notes: typing "@" and a few letters suggests colleagues;
+// arrow keys choose, Enter or Tab inserts, Escape closes.
+(function () {
+  "use strict";
+  var form = document.getElementById("note-form");
+  var list = document.getElementById("mention-list");
+  if (!form || !list) return;
+  var area = form.querySelector("textarea[name=body]");
+  var items = [], active = -1, pending = null, token = null;
+  area.setAttribute("aria-autocomplete", "list");
+  area.setAttribute("aria-controls", "mention-list");
+
+  function currentToken() {
+    var upto = area.value.slice(0, area.selectionStart || 0);
+    var match = /(^|[^\w@])@([\w.+-]*)$/.exec(upto);
+    return match ? { start: upto.length - match[2].length, text: match[2] } : null;
+  }
+  function close() {
+    list.hidden = true; list.innerHTML = ""; items = []; active = -1;
+    area.removeAttribute("aria-activedescendant");
+  }
+  function highlight(index) {
+    active = index;
+    Array.prototype.forEach.call(list.children, function (li, i) {
+      li.setAttribute("aria-selected", i === index ? "true" : "false");
+    });
+    if (index >= 0) area.setAttribute("aria-activedescendant", "mention-" + index);
+  }
+  function choose(index) {
+    var person = items[index];
+    if (!person || !token) return;
+    var end = token.start + token.text.length;
+    var insert = person.username + " ";
+    area.value = area.value.slice(0, token.start) + insert + area.value.slice(end);
+    area.selectionStart = area.selectionEnd = token.start + insert.length;
+    close();
+    area.focus();
+  }
+  function show(people) {
+    list.innerHTML = "";
+    items = people;
+    people.forEach(function (person, i) {
+      var li = document.createElement("li");
+      li.id = "mention-" + i;
+      li.setAttribute("role", "option");
+      li.textContent = person.name + " (@" + person.username + ")";
+      li.addEventListener("mousedown", function (event) { event.preventDefault(); choose(i); });
+      list.appendChild(li);
+    });
+    list.hidden = people.length === 0;
+    highlight(people.length ? 0 : -1);
+  }
+  area.addEventListener("input", function () {
+    token = currentToken();
+    if (!token) { close(); return; }
+    var url = form.dataset.colleaguesUrl + "?q=" + encodeURIComponent(token.text);
+    var asked = pending = fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { if (!response.ok) throw new Error(response.status); return response.json(); })
+      .then(function (data) { if (asked === pending) show(data.colleagues || []); })
+      .catch(close);
+  });
+  area.addEventListener("keydown", function (event) {
+    if (list.hidden) return;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      var step = event.key === "ArrowDown" ? 1 : -1;
+      highlight((active + step + items.length) % items.length);
+    } else if (event.key === "Enter" || event.key === "Tab") {
+      event.preventDefault();
+      event.stopPropagation();
+      choose(active);
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      event.stopPropagation();
+      close();
+    }
+  });
+  area.addEventListener("blur", function () { setTimeout(close, 150); });
+})();
