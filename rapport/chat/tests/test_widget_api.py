@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from rapport.chat import actions
 from rapport.chat.actions import mark_agent_present
 from rapport.chat.models import AgentPresence, ChatSession
 from rapport.customers.models import ContactPoint, Customer
@@ -147,3 +148,25 @@ def test_an_offline_form_with_the_honeypot_filled_stores_nothing(client, cast):
     )
     assert response.status_code == 201
     assert not Conversation.objects.exists()
+
+
+def test_replies_go_by_email_once_the_visitor_has_left_the_chat(cast):
+    from rapport.chat.models import SessionStatus
+    from rapport.helpdesk.actions import reply_channel
+
+    chat = actions.start_chat(email="anna@example.org", question="Wo ist mein Paket?")
+    conversation = chat.session.conversation
+    assert reply_channel(conversation) == Channel.CHAT
+    chat.session.status = SessionStatus.ENDED
+    chat.session.save(update_fields=["status"])
+    assert reply_channel(conversation) == Channel.EMAIL
+
+
+def test_an_anonymous_visitor_who_left_is_still_answered_in_the_chat(cast):
+    from rapport.chat.models import SessionStatus
+    from rapport.helpdesk.actions import reply_channel
+
+    chat = actions.start_chat(name="Gast", question="Hallo?")
+    chat.session.status = SessionStatus.ENDED
+    chat.session.save(update_fields=["status"])
+    assert reply_channel(chat.session.conversation) == Channel.CHAT

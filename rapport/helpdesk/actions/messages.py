@@ -451,7 +451,10 @@ def send_reply(
 
 
 def reply_channel(conversation: Conversation) -> str:
-    """Return the channel a reply goes out on: where the customer last wrote, else email."""
+    """Return the channel a reply goes out on: where the customer last wrote, else email.
+
+    A chat whose visitor has left is answered by email when the customer has an address.
+    """
     last = (
         Message.objects.filter(conversation=conversation, direction=Direction.INBOUND)
         .order_by("-created_at", "-id")
@@ -460,7 +463,25 @@ def reply_channel(conversation: Conversation) -> str:
     ) or conversation.channel
     if last in (Channel.PHONE, Channel.WEB, Channel.API):
         return Channel.EMAIL
+    if last == Channel.CHAT and not _chatting(conversation) and _has_email(conversation):
+        return Channel.EMAIL  # the visitor has left the chat: a chat reply would not arrive
     return last
+
+
+def _chatting(conversation: Conversation) -> bool:
+    from rapport.chat.models import ChatSession, SessionStatus
+
+    return ChatSession.objects.filter(
+        conversation_id=conversation.pk, status=SessionStatus.ACTIVE
+    ).exists()
+
+
+def _has_email(conversation: Conversation) -> bool:
+    from rapport.customers.models import ContactKind, ContactPoint
+
+    return ContactPoint.objects.filter(
+        customer_id=conversation.customer_id, kind=ContactKind.EMAIL
+    ).exists()
 
 
 def _reply_subject(conversation: Conversation) -> str:

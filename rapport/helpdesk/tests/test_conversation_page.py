@@ -201,8 +201,11 @@ def test_reply_is_sent_on_the_chosen_channel_and_counts_handling_time(agent_clie
 
 
 def test_default_reply_channel_is_where_the_customer_last_wrote(agent_client, cast):
-    conversation = conversation_for(cast.customer, team=cast.team_a, channel=Channel.CHAT)
-    assert page_state(agent_client, conversation)["channel"] == Channel.CHAT
+    conversation = conversation_for(cast.customer, team=cast.team_a, channel=Channel.PORTAL)
+    assert page_state(agent_client, conversation)["channel"] == Channel.PORTAL
+    # A chat without a visitor in it (no live session) is answered by email.
+    chat = conversation_for(cast.customer, team=cast.team_a, channel=Channel.CHAT)
+    assert page_state(agent_client, chat)["channel"] == Channel.EMAIL
 
 
 def test_empty_reply_is_refused_and_nothing_is_sent(agent_client, cast):
