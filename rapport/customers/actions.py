@@ -358,7 +358,10 @@ def create_customers(
             errors.update(exc.error_dict)
         if cleaned.get("external_id"):
             errors.setdefault("external_id", []).append(
-                ValidationError(_("Not accepted here."), code="external_id_not_accepted")
+                ValidationError(
+                    _("An external ID can only be set on a single new customer."),
+                    code="external_id_not_accepted",
+                )
             )
         try:
             clean_custom_fields({}, definitions=definitions)

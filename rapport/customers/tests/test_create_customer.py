@@ -72,3 +72,34 @@ def test_invalid_input_is_rejected_with_the_field_named_and_nothing_saved(
         ContactPoint.objects.count(),
         TimelineEvent.objects.count(),
     ) == before
+
+
+def test_create_customers_in_bulk_validates_each_entry(db):
+    from django.core.exceptions import ValidationError
+
+    from rapport.customers.actions import ContactInput, NewCustomer, create_customers
+    from rapport.customers.models import ContactPoint, Customer
+    from rapport.timeline.models import TimelineEvent
+
+    results = create_customers(
+        actor=None,
+        entries=[
+            NewCustomer(
+                {"given_name": "Jürgen", "family_name": "Öztürk"},
+                ContactInput(emails=["J@Example.de", "j@example.de"]),
+            ),
+            NewCustomer({"given_name": "Kaputt"}, ContactInput(emails=["not an address"])),
+            NewCustomer({"given_name": "Extern", "external_id": "X-1"}, ContactInput()),
+        ],
+        source="email",
+    )
+    created, bad_email, external = results
+    assert isinstance(created, Customer) and created.pk
+    assert created.family_key == "ozturk"
+    assert list(
+        ContactPoint.objects.filter(customer=created).values_list("normalized", "is_primary")
+    ) == [("j@example.de", True)]
+    assert TimelineEvent.objects.filter(customer=created, data__source="email").count() == 1
+    assert isinstance(bad_email, ValidationError) and "emails" in bad_email.message_dict
+    assert isinstance(external, ValidationError) and "external_id" in external.message_dict
+    assert Customer.objects.count() == 1
