@@ -56,6 +56,7 @@ def prepare_conversations(
         previous = json.loads(marker.read_text())
         if {k: previous.get(k) for k in wanted} == wanted:
             print(f"Reusing the {conversations:,} conversations in {database}", flush=True)
+            _ensure_search_index(database)
             return previous
     _empty_helpdesk_tables(database)
     stats_path = directory / "helpdesk-stats.json"
@@ -91,6 +92,24 @@ def prepare_conversations(
     }
     marker.write_text(json.dumps(result, indent=2))
     return result
+
+
+def _ensure_search_index(database: Path) -> None:
+    """Index the conversations of a database loaded before the search index existed."""
+    import sqlite3
+
+    connection = sqlite3.connect(database)
+    try:
+        row = connection.execute("SELECT 1 FROM search_conversations LIMIT 1").fetchone()
+    except sqlite3.OperationalError:
+        row = None  # not migrated yet: the run migrates first
+    finally:
+        connection.close()
+    if row is None:
+        print("Indexing the conversations for search ...", flush=True)
+        subprocess.run(
+            [sys.executable, "-m", "rapport", "search", "rebuild", "conversations"], check=True
+        )
 
 
 def _empty_helpdesk_tables(database: Path) -> None:
