@@ -110,7 +110,8 @@ rendering), without network and browser. Five warm-up requests precede each scen
 - **inbox_mine / inbox_unassigned / inbox_breaching / inbox_channel**: the inbox
   (`helpdesk:inbox`) with `?view=...` as the demo agent with the most open conversations;
   **inbox_all / inbox_team / inbox_search** as a manager (`team` cycles through the three
-  helpdesk teams, `q` through subject words and customer names).
+  helpdesk teams, `q` through subject words and customer names, looked up in the search
+  index built by `rapport search rebuild conversations`).
 - **conversation_agent / conversation_manager**: `helpdesk:conversation` for random
   conversations the user may see (drawn by id through `visible_conversations`).
 - **Mail pipeline** and **live chat**: `bench.mail_pipeline.measure()` and
@@ -173,11 +174,9 @@ def _verdict(results: dict) -> str:
             " profile: `python -m bench.mail_pipeline 1000 --profile`."
         ),
         "inbox_search": (
-            "typical searches take 20-30 ms, but a word that matches no subject walks every"
-            " open conversation the user may see (about 0.8 s for a manager over 190,000 open"
-            " conversations); the p95 catches such words and other load. The fix is full-text"
-            " search through the project's one search interface (coming with the knowledge"
-            " base), not another index."
+            "the words are looked up in the search index (the newest 1,000 matching"
+            " conversations), then filtered by the manager's view and ordered by recency;"
+            " see the slowest query above."
         ),
         "list_filter": (
             "37-40 ms (p95) in earlier runs of the same scenario; the slowest requests are tag"
