@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "rapport.portal",
     "rapport.social",
     "rapport.webhooks",
+    "rapport.kb",
+    "rapport.assistant",
 ]
 
 MIDDLEWARE = [

@@ -19,6 +19,7 @@ def _row(document: Document) -> backends.Row:
         title=document_text(document.title, language),
         keywords=document_text(document.keywords, language),
         body=document_text(document.body, language),
+        filters=" ".join(backends.filter_token(key) for key in document.filters),
     )
 
 

@@ -3,7 +3,8 @@
 Each index is one table named ``search_<index>``: a row per document (its id is the indexed
 object's primary key) with three weighted fields, ``title``, ``keywords`` and ``body``, which
 hold the normalised terms of ``rapport.search.text`` (the engines only split on spaces), and
-the document's language. On SQLite it is an FTS5 table ranked by BM25; on PostgreSQL a table
+the document's language; an index with ``filters`` has a fourth field of filter tokens
+(``filter_token``) that a search can require without ranking by them. On SQLite it is an FTS5 table ranked by BM25; on PostgreSQL a table
 with a weighted ``tsvector`` column under a GIN index, ranked by ``ts_rank``. Only this module
 writes SQL for search.
 """
@@ -11,6 +12,8 @@ writes SQL for search.
 from dataclasses import dataclass
 
 from django.db import connection as default_connection
+
+from rapport.search.indexes import get_index
 
 # Weights of title, keywords and body in the ranking.
 WEIGHTS = (10.0, 5.0, 1.0)
@@ -25,12 +28,25 @@ class Row:
     title: str
     keywords: str
     body: str
+    filters: str = ""
 
 
 @dataclass
 class Hit:
     id: int
     score: float
+
+
+def filter_token(key: str) -> str:
+    """Return the index token for filter ``key`` (letters and digits only, never a word)."""
+    cleaned = "".join(ch for ch in key.lower() if ch.isascii() and ch.isalnum())
+    if not cleaned:
+        raise ValueError(f"bad filter {key!r}")
+    return f"zz{cleaned}"
+
+
+def _has_filters(name: str) -> bool:
+    return get_index(name).filters
 
 
 def table(name: str) -> str:
@@ -50,18 +66,19 @@ def _vendor(connection) -> str:
 
 def create_index(name: str, connection=default_connection) -> None:
     quoted = connection.ops.quote_name(table(name))
+    filters = _has_filters(name)
     with connection.cursor() as cursor:
         if _vendor(connection) == "sqlite":
             cursor.execute(
                 f"CREATE VIRTUAL TABLE {quoted} USING fts5("
-                "title, keywords, body, language UNINDEXED,"
+                f"title, keywords, body, {'filters, ' if filters else ''}language UNINDEXED,"
                 " tokenize = 'unicode61 remove_diacritics 0')"
             )
         else:
             cursor.execute(
                 f"CREATE TABLE {quoted} (id bigint PRIMARY KEY, language varchar(16) NOT NULL,"
                 " title text NOT NULL, keywords text NOT NULL, body text NOT NULL,"
-                " vector tsvector NOT NULL)"
+                f"{' filters text NOT NULL,' if filters else ''} vector tsvector NOT NULL)"
             )
             index = connection.ops.quote_name(f"{table(name)}_vector")
             cursor.execute(f"CREATE INDEX {index} ON {quoted} USING gin (vector)")
@@ -90,22 +107,30 @@ def replace(name: str, rows: list[Row], connection=default_connection) -> None:
         return
     delete(name, [row.id for row in rows], connection)
     quoted = connection.ops.quote_name(table(name))
+    filters = _has_filters(name)
+    columns = ["language", "title", "keywords", "body"] + (["filters"] if filters else [])
     values = [[r.id, r.language, r.title, r.keywords, r.body] for r in rows]
+    if filters:
+        values = [v + [r.filters] for v, r in zip(values, rows, strict=True)]
+    marks = ", ".join(["%s"] * (len(columns) + 1))
     with connection.cursor() as cursor:
         if _vendor(connection) == "sqlite":
             cursor.executemany(
-                f"INSERT INTO {quoted} (rowid, language, title, keywords, body)"  # noqa: S608
-                " VALUES (%s, %s, %s, %s, %s)",
+                f"INSERT INTO {quoted} (rowid, {', '.join(columns)}) VALUES ({marks})",  # noqa: S608
                 values,
             )
         else:
-            cursor.executemany(
-                f"INSERT INTO {quoted} (id, language, title, keywords, body, vector)"  # noqa: S608
-                " VALUES (%s, %s, %s, %s, %s,"
-                " setweight(to_tsvector('simple', %s), 'A')"
+            vector = (
+                "setweight(to_tsvector('simple', %s), 'A')"
                 " || setweight(to_tsvector('simple', %s), 'B')"
-                " || setweight(to_tsvector('simple', %s), 'C'))",
-                [v + [v[2], v[3], v[4]] for v in values],
+                " || setweight(to_tsvector('simple', %s), 'C')"
+            )
+            if filters:
+                vector += " || setweight(to_tsvector('simple', %s), 'D')"
+            cursor.executemany(
+                f"INSERT INTO {quoted} (id, {', '.join(columns)}, vector)"  # noqa: S608
+                f" VALUES ({marks}, {vector})",
+                [v + v[2:] for v in values],
             )
 
 
@@ -123,19 +148,29 @@ def count(name: str, connection=default_connection) -> int:
 # --- Reading -----------------------------------------------------------------------------------
 
 
-def _fts5_query(groups: list[list[str]]) -> str:
+def _fts5_query(groups: list[list[str]], filters: list[str], filtered: bool) -> str:
     quote = '"{}"'.format
-    return " AND ".join(
-        "(" + " OR ".join(quote(t.replace('"', '""')) for t in group) + ")" for group in groups
-    )
-
-
-def _tsquery(groups: list[list[str]]) -> str:
-    quote = "'{}'".format
-    return " & ".join(
-        "(" + " | ".join(quote(t.replace("'", "''").replace("\\", "")) for t in group) + ")"
+    # With filters the words are looked for in the text fields only, never among the tokens.
+    scope = "{title keywords body} : " if filtered else ""
+    parts = [
+        scope + "(" + " OR ".join(quote(t.replace('"', '""')) for t in group) + ")"
         for group in groups
-    )
+    ]
+    parts += [f"filters : {quote(token)}" for token in filters]
+    return " AND ".join(parts)
+
+
+def _tsquery(groups: list[list[str]], filters: list[str], filtered: bool) -> str:
+    quote = "'{}'".format
+    weights = ":ABC" if filtered else ""
+    parts = [
+        "("
+        + " | ".join(quote(t.replace("'", "''").replace("\\", "")) + weights for t in group)
+        + ")"
+        for group in groups
+    ]
+    parts += [f"{quote(token)}:D" for token in filters]
+    return " & ".join(parts)
 
 
 def search(
@@ -144,19 +179,24 @@ def search(
     *,
     limit: int,
     order: str = "rank",
+    filters: list[str] | None = None,
     connection=default_connection,
 ) -> list[Hit]:
-    """Return documents with a term of every group, best first (``order="rank"``) or newest
-    first (``order="id"``: highest id first, without ranking).
+    """Return documents with a term of every group (and every filter key), best first
+    (``order="rank"``) or newest first (``order="id"``: highest id first, without ranking).
     """
     groups = [[t for t in group if t] for group in groups]
     groups = [group for group in groups if group]
     if not groups or limit <= 0:
         return []
+    tokens = [filter_token(key) for key in filters or ()]
+    if tokens and not _has_filters(name):
+        raise ValueError(f"index {name!r} has no filters")
     quoted = connection.ops.quote_name(table(name))
     with connection.cursor() as cursor:
         if _vendor(connection) == "sqlite":
-            weights = ", ".join(str(w) for w in (*WEIGHTS, 0.0))
+            zeros = (0.0, 0.0) if _has_filters(name) else (0.0,)
+            weights = ", ".join(str(w) for w in (*WEIGHTS, *zeros))
             if order == "id":
                 sql = (
                     f"SELECT rowid, 0 FROM {quoted} WHERE {quoted} MATCH %s"  # noqa: S608
@@ -167,7 +207,7 @@ def search(
                     f"SELECT rowid, -bm25({quoted}, {weights}) AS score FROM {quoted}"  # noqa: S608
                     f" WHERE {quoted} MATCH %s ORDER BY score DESC, rowid DESC LIMIT %s"
                 )
-            cursor.execute(sql, [_fts5_query(groups), limit])
+            cursor.execute(sql, [_fts5_query(groups, tokens, _has_filters(name)), limit])
         else:
             # Weights of D, C, B, A: body (C), keywords (B) and title (A) as in WEIGHTS.
             top = max(WEIGHTS)
@@ -177,12 +217,12 @@ def search(
                     f"SELECT id, 0 FROM {quoted} WHERE vector @@ to_tsquery('simple', %s)"  # noqa: S608
                     " ORDER BY id DESC LIMIT %s"
                 )
-                cursor.execute(sql, [_tsquery(groups), limit])
+                cursor.execute(sql, [_tsquery(groups, tokens, _has_filters(name)), limit])
             else:
                 sql = (
                     f"SELECT id, ts_rank(%s::float4[], vector, query) AS score"  # noqa: S608
                     f" FROM {quoted}, to_tsquery('simple', %s) query WHERE vector @@ query"
                     " ORDER BY score DESC, id DESC LIMIT %s"
                 )
-                cursor.execute(sql, [weights, _tsquery(groups), limit])
+                cursor.execute(sql, [weights, _tsquery(groups, tokens, _has_filters(name)), limit])
         return [Hit(id=row[0], score=float(row[1])) for row in cursor.fetchall()]

@@ -21,6 +21,7 @@ class Document:
     title: str = ""
     keywords: str = ""
     body: str = ""
+    filters: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class SearchIndex:
     name: str
     documents: str  # dotted path: documents(ids: list[int]) -> list[Document]
     all_ids: str  # dotted path: all_ids() -> iterable of ids, ascending
+    # Whether documents carry filter keys that a search can require (``Document.filters``).
+    filters: bool = False
 
     def load_documents(self, ids: list[int]) -> list[Document]:
         return import_string(self.documents)(ids)
@@ -43,6 +46,12 @@ INDEXES = {
             "conversations",
             documents="rapport.helpdesk.search.conversation_documents",
             all_ids="rapport.helpdesk.search.all_conversation_ids",
+        ),
+        SearchIndex(
+            "articles",
+            documents="rapport.kb.search.article_documents",
+            all_ids="rapport.kb.search.all_article_ids",
+            filters=True,
         ),
     )
 }
