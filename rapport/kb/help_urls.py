@@ -1,0 +1,5 @@
+"""URLs of the public help centre under /help/."""
+
+app_name = "help"
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""URLs of staff pages under /kb/."""
+
+app_name = "kb"
+
+urlpatterns: list = []
