@@ -125,6 +125,30 @@ def widget_strings() -> dict[str, str]:
         "new_chat": _("Start a new chat"),
         "error": _("Something went wrong. Please try again."),
         "not_sent": _("Not sent"),
+        # The assistant step (before a person is needed).
+        "assistant_intro": _(
+            "Ask a question: our assistant answers at once from our help centre. Or chat with a "
+            "person."
+        ),
+        "assistant_intro_offline": _(
+            "Ask a question: our assistant answers at once from our help centre. Or leave us a "
+            "message."
+        ),
+        "ask": _("Ask the assistant"),
+        "assistant": _("Assistant"),
+        "read_article": _("Read the article: %(title)s"),
+        "did_it_help": _("Did this help?"),
+        "yes": _("Yes"),
+        "no": _("No"),
+        "glad": _("Glad I could help!"),
+        "sorry": _("Sorry about that. A person from our team can help you."),
+        "talk_to_person": _("Talk to a person"),
+        "write_to_us": _("Write to us"),
+        "handover_title": _("Talk to a person"),
+        "handover_intro": _(
+            "We pass on your questions and the answers, so you need not repeat anything."
+        ),
+        "anything_to_add": _("Anything to add? (optional)"),
     }
 
 
@@ -142,6 +166,7 @@ def api_config(request):
                 "online": queries.agents_online(),
                 "language": language,
                 "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
+                "assistant": True,
                 "strings": widget_strings(),
             },
         )
@@ -155,7 +180,7 @@ def _client_address(request) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
-def _over_limit(request, kind: str) -> bool:
+def _over_limit(request, kind: str, factor: int = 1) -> bool:
     key = f"chat:{kind}:{_client_address(request)}"
     cache.add(key, 0, START_WINDOW_SECONDS)
     try:
@@ -163,7 +188,7 @@ def _over_limit(request, kind: str) -> bool:
     except ValueError:
         cache.set(key, 1, START_WINDOW_SECONDS)
         count = 1
-    return count > settings.CHAT_STARTS_PER_ADDRESS
+    return count > settings.CHAT_STARTS_PER_ADDRESS * factor
 
 
 def _read_json(request) -> dict | None:
@@ -174,8 +199,11 @@ def _read_json(request) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def _guarded_post(request, kind: str):
-    """Return ``(data, None)`` for an acceptable API POST, else ``(None, refusal response)``."""
+def _guarded_post(request, kind: str, factor: int = 1):
+    """Return ``(data, None)`` for an acceptable API POST, else ``(None, refusal response)``.
+
+    ``factor`` multiplies the per-address limit of ``kind`` (the assistant's questions).
+    """
     if request.method == "OPTIONS":
         return None, _cors(request, HttpResponse(status=204))
     with translation.override(_language(request) or settings.LANGUAGE_CODE):
@@ -189,7 +217,7 @@ def _guarded_post(request, kind: str):
         data = _read_json(request)
         if data is None:
             return None, _refusal(request, "bad_request", _("Send a JSON object."), 400)
-        if _over_limit(request, kind):
+        if _over_limit(request, kind, factor):
             return None, _refusal(
                 request,
                 "rate_limited",
@@ -205,6 +233,16 @@ def _validation_refusal(request, exc: ValidationError):
     return _json(
         request, {"error": {"code": "invalid", "message": first, "fields": errors}}, status=400
     )
+
+
+# The widget's assistant step (``rapport.assistant.views``) answers under the same origin
+# rules, CORS headers and per-address limits as the chat's API.
+api_cors = _cors
+api_json = _json
+api_refusal = _refusal
+api_guarded_post = _guarded_post
+api_validation_refusal = _validation_refusal
+api_language = _language
 
 
 @csrf_exempt  # no cookies are involved: the visitor is known by the token this returns

@@ -33,6 +33,8 @@ from rapport.kb.models import (
 from rapport.kb.search import index_translations
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Paths of the help centre that an article slug must not shadow (/help/<language>/<slug>/).
+RESERVED_SLUGS = frozenset({"search", "category", "suggestions", "deflected", "feedback"})
 LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})*$")
 MAX_BODY = 200_000
 MAX_KEYWORDS = 50
@@ -71,6 +73,11 @@ def clean_language(value: str) -> str:
 
 def clean_slug(value: str) -> str:
     slug = (value or "").strip().lower()
+    if slug in RESERVED_SLUGS:
+        message = _("“%(slug)s” is reserved by the help centre; choose another slug.")
+        raise ValidationError(
+            {"slug": [ValidationError(message % {"slug": slug}, code="reserved_slug")]}
+        )
     if not SLUG.match(slug) or len(slug) > 100:
         raise ValidationError(
             {
@@ -327,7 +334,7 @@ def draft_from_conversation(*, conversation, actor, language: str = "") -> Saved
         (m.shown_text for m in reversed(messages) if m.direction == Direction.OUTBOUND), ""
     )
     language = language or conversation.language or settings.LANGUAGE_CODE
-    base = slugify(conversation.subject)[:80] or "article"
+    base = slugify(conversation.subject)[:80].strip("-") or "article"
     slug = base
     n = 2
     while Article.objects.filter(slug=slug).exists():
@@ -337,11 +344,12 @@ def draft_from_conversation(*, conversation, actor, language: str = "") -> Saved
         "question": question.strip(),
         "answer": answer.strip(),
     }
+    title = conversation.subject.strip() or " ".join(question.split()[:10]) or _("New article")
     return save_translation(
         actor=actor,
         slug=slug,
         language=language,
-        title=conversation.subject,
+        title=title,
         body=body,
         publish=False,
         note=_("Drafted from %(number)s") % {"number": conversation.number},

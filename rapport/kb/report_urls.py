@@ -1,5 +1,11 @@
 """URLs of self-service reports under /kb/reports/."""
 
+from django.urls import path
+
+from rapport.kb.views import reports
+
 app_name = "kb_reports"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", reports.overview, name="overview"),
+]

@@ -69,3 +69,9 @@ def test_bad_input_is_refused_and_nothing_is_saved(field, value):
     with pytest.raises(ValidationError):
         actions.save_translation(actor=None, **values)
     assert not queries.staff_translations().exists()
+
+
+def test_slugs_that_are_help_centre_paths_are_refused():
+    with pytest.raises(ValidationError) as caught:
+        write(slug="search")
+    assert caught.value.error_dict["slug"][0].code == "reserved_slug"

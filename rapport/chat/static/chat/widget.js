@@ -6,6 +6,10 @@
  * No framework and no third-party requests: everything comes from the Rapport server the
  * script was loaded from. The widget lives in a shadow root, so the page's styles and ours
  * never mix.
+ *
+ * Before a person is needed, visitors can ask the assistant (answers from the help centre,
+ * /assistant/api/...). "Talk to a person" hands the exchange over: the live chat starts with
+ * it (or, with nobody online, it becomes an email request), so nobody repeats anything.
  */
 (function () {
   "use strict";
@@ -93,6 +97,13 @@
     ".msg { max-width: 85%; padding: 7px 10px; border-radius: 12px; background: #f0f2f5; align-self: flex-start; }",
     ".msg.visitor { align-self: flex-end; background: " + accent + "; color: #fff; }",
     ".msg.system { font-style: italic; background: #f6f7f9; color: #3d4655; }",
+    ".msg.assistant { background: #eef3fb; }",
+    ".msg a { color: inherit; font-weight: 600; }",
+    ".helped { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; margin-top: 6px; font-size: 14px; }",
+    ".asklog { flex: 0 0 auto; min-height: 140px; max-height: 300px; margin-bottom: 10px; }",
+    ".intro[hidden] { display: none; }",
+    ".asklog[hidden] { display: none; }",
+    ".actions { display: flex; flex-wrap: wrap; gap: 8px; }",
     ".msg.pending { opacity: .7; }",
     ".msg.failed { outline: 2px solid #b42318; }",
     ".who { display: block; font-size: 12px; font-weight: 600; opacity: .85; }",
@@ -125,13 +136,20 @@
     var startEmail = el("input", { name: "email", type: "email", autocomplete: "email" });
     var startQuestion = el("textarea", { name: "question", required: "", maxlength: String(maxChars) });
     var startError = el("p", { class: "error", role: "alert" });
+    var startIntro = el("p", { class: "intro", text: t("intro") });
+    var askLog = el("ol", {
+      class: "log asklog", role: "log", "aria-live": "polite", "aria-label": t("assistant"), hidden: true,
+    });
+    var askButton = el("button", { type: "button", class: "primary", text: t("ask") });
+    var startButton = el("button", { type: "submit", class: "primary", text: t("start") });
     var startForm = el("form", { class: "view", novalidate: "" }, [
-      el("p", { class: "intro", text: t("intro") }),
+      startIntro,
+      askLog,
       field("rc-name", t("name"), startName),
       field("rc-email", t("email"), startEmail),
       field("rc-question", t("question"), startQuestion),
       startError,
-      el("button", { type: "submit", class: "primary", text: t("start") }),
+      el("div", { class: "actions" }, [config.assistant ? askButton : null, startButton]),
     ]);
 
     // The chat itself.
@@ -328,14 +346,152 @@
       show(doneView);
     }
 
+    // Nobody online: the assistant still answers; "Write to us" leads to the offline form.
+    var online = true;
     function openFresh() {
       fetch(server + "/chat/api/config?lang=" + lang, { credentials: "omit" })
         .then(function (response) { return response.json(); })
         .then(function (fresh) {
-          if (fresh.online) { show(startForm); startName.focus(); }
-          else { show(offlineForm, t("offline_title")); offName.focus(); }
+          online = !!fresh.online;
+          if (!online && !config.assistant) { show(offlineForm, t("offline_title")); offName.focus(); return; }
+          startButton.textContent = online ? t("start") : t("write_to_us");
+          if (!askLog.children.length) {
+            startIntro.textContent = online ? (config.assistant ? t("assistant_intro") : t("intro")) : t("assistant_intro_offline");
+          }
+          show(startForm);
+          startName.focus();
         })
         .catch(function () { show(offlineForm, t("offline_title")); });
+    }
+
+    // --- The assistant: questions answered from the help centre, then a person if needed. ---
+    var assistantToken = null;
+    var asked = 0;
+
+    function resetAssistant() {
+      assistantToken = null;
+      asked = 0;
+      askLog.textContent = "";
+      askLog.hidden = true;
+      startIntro.hidden = false;
+    }
+
+    function assistantBubble(from, text) {
+      var node = bubble(from === "visitor" ? "visitor" : "assistant", t("assistant"), text);
+      askLog.hidden = false;
+      askLog.appendChild(node);
+      askLog.scrollTop = askLog.scrollHeight;
+      return node;
+    }
+
+    function personButton() {
+      var button = el("button", { type: "button", class: "secondary", text: t("talk_to_person") });
+      button.addEventListener("click", talkToPerson);
+      return button;
+    }
+
+    function ensureSession() {
+      if (assistantToken) return Promise.resolve(assistantToken);
+      return postJson("/assistant/api/start", {
+        name: startName.value, email: startEmail.value, lang: lang,
+      }).then(function (result) {
+        if (!result.ok) throw result;
+        assistantToken = result.body.token;
+        if (result.body.greeting) assistantBubble("assistant", result.body.greeting);
+        return assistantToken;
+      });
+    }
+
+    function showAnswer(answer) {
+      var node = assistantBubble("assistant", answer.text);
+      if (answer.article) {
+        var link = el("a", { href: answer.article.url, target: "_blank", rel: "noopener", lang: answer.article.language });
+        link.textContent = t("read_article").replace("%(title)s", answer.article.title);
+        node.appendChild(el("p", {}, [link]));
+      }
+      var row = el("div", { class: "helped" });
+      if (answer.handoff || !answer.article) {
+        row.appendChild(personButton());
+      } else {
+        var yes = el("button", { type: "button", class: "secondary", text: t("yes") });
+        var no = el("button", { type: "button", class: "secondary", text: t("no") });
+        row.appendChild(el("span", { text: t("did_it_help") }));
+        row.appendChild(yes);
+        row.appendChild(no);
+        [[yes, true], [no, false]].forEach(function (pair) {
+          pair[0].addEventListener("click", function () {
+            row.textContent = "";
+            postJson("/assistant/api/feedback", { token: assistantToken, turn: answer.id, helpful: pair[1], lang: lang })
+              .catch(function () { /* the vote is a courtesy; the exchange goes on */ });
+            if (pair[1]) { row.appendChild(el("span", { text: t("glad") })); return; }
+            row.appendChild(el("span", { text: t("sorry") }));
+            var button = personButton();
+            row.appendChild(button);
+            button.focus();
+          });
+        });
+      }
+      node.appendChild(row);
+      askLog.scrollTop = askLog.scrollHeight;
+    }
+
+    function askAssistant(retried) {
+      var question = startQuestion.value.trim();
+      startError.textContent = "";
+      if (!question) { startError.textContent = t("question"); startQuestion.focus(); return; }
+      askButton.disabled = true;
+      ensureSession().then(function () {
+        return postJson("/assistant/api/ask", { token: assistantToken, question: question, lang: lang });
+      }).then(function (result) {
+        askButton.disabled = false;
+        if (result.status === 404 && !retried) { resetAssistant(); askAssistant(true); return; }
+        if (!result.ok) { startError.textContent = (result.body.error || {}).message || t("error"); return; }
+        asked += 1;
+        startIntro.hidden = true;  // room for the exchange
+        assistantBubble("visitor", result.body.question.text);
+        showAnswer(result.body.answer);
+        startQuestion.value = "";
+        startQuestion.focus();
+      }).catch(function (result) {
+        askButton.disabled = false;
+        startError.textContent = ((result && result.body && result.body.error) || {}).message || t("error");
+      });
+    }
+    askButton.addEventListener("click", function () { askAssistant(false); });
+
+    function talkToPerson() {
+      startError.textContent = "";
+      if (!online) {
+        offName.value = offName.value || startName.value;
+        offEmail.value = offEmail.value || startEmail.value;
+        offMessage.value = offMessage.value || startQuestion.value;
+        show(offlineForm, t("offline_title"));
+        offEmail.focus();
+        return;
+      }
+      handOver("chat", startName.value, startEmail.value, startQuestion.value, startError);
+    }
+
+    function handOver(mode, name, email, message, errorNode) {
+      return postJson("/assistant/api/handover", {
+        token: assistantToken, mode: mode, name: name, email: email, message: message,
+        page_url: location.href, lang: lang,
+      }).then(function (result) {
+        if (!result.ok) { errorNode.textContent = (result.body.error || {}).message || t("error"); return; }
+        resetAssistant();
+        startQuestion.value = "";
+        offMessage.value = "";
+        if (mode === "chat" && result.body.chat_token) {
+          remember(result.body.chat_token);
+          resetChat();
+          show(chatView);
+          connect();
+          input.focus();
+        } else {
+          doneText.textContent = t("offline_thanks");
+          show(doneView, t("offline_title"));
+        }
+      }).catch(function () { errorNode.textContent = t("error"); });
     }
 
     // --- Events ---
@@ -358,6 +514,8 @@
     startForm.addEventListener("submit", function (event) {
       event.preventDefault();
       startError.textContent = "";
+      if (assistantToken && asked) { talkToPerson(); return; }
+      if (!online) { talkToPerson(); return; }
       if (!startQuestion.value.trim()) { startError.textContent = t("question"); startQuestion.focus(); return; }
       postJson("/chat/api/start", {
         name: startName.value, email: startEmail.value, question: startQuestion.value,
@@ -376,6 +534,11 @@
     offlineForm.addEventListener("submit", function (event) {
       event.preventDefault();
       offError.textContent = "";
+      if (assistantToken && asked) {
+        if (offTrap.value) return;
+        handOver("email", offName.value, offEmail.value, offMessage.value, offError);
+        return;
+      }
       postJson("/chat/api/offline", {
         name: offName.value, email: offEmail.value, message: offMessage.value,
         website: offTrap.value, page_url: location.href, lang: lang,
@@ -423,7 +586,7 @@
     endButton.addEventListener("click", function () {
       if (!send({ type: "end" })) finish(t("ended"));
     });
-    newChat.addEventListener("click", function () { resetChat(); openFresh(); });
+    newChat.addEventListener("click", function () { resetChat(); resetAssistant(); openFresh(); });
 
     window.RapportChat = { open: function () { setOpen(true); }, close: function () { setOpen(false); } };
     if (token) connect();  // resume a chat from an earlier page of the site

@@ -74,6 +74,7 @@ class Command(BaseCommand):
             raise CommandError("--conversations must not be negative")
         if options["messages_per_conversation"] < 1:
             raise CommandError("--messages-per-conversation must be at least 1")
+        self._helpcentre(options)
         if options["if_empty"]:
             if database_has_customers():
                 from rapport.demo.actions import credentials_path
@@ -158,6 +159,16 @@ class Command(BaseCommand):
                 )
             )
         return stats
+
+    def _helpcentre(self, options):
+        from rapport.demo.helpcentre import load_demo_helpcentre
+
+        report = load_demo_helpcentre()
+        if report is not None and options["verbosity"]:
+            self.stdout.write(
+                f"Demo help centre: {report.count('created')} article versions imported "
+                "(German and English)"
+            )
 
     def _print_admin(self, admin):
         if admin.password is None:

@@ -119,3 +119,33 @@
   });
   area.addEventListener("blur", function () { setTimeout(close, 150); });
 })();
+
+
+// The knowledge-base panel: "Insert link" and "Insert text" put an article into the reply
+// at the cursor (the results come from /kb/agent/search/ through htmx).
+(function () {
+  "use strict";
+  var results = document.getElementById("kb-agent-results");
+  var form = document.getElementById("reply-form");
+  if (!results || !form) return;
+  var area = form.querySelector("textarea[name=body]");
+  function insert(text) {
+    var start = area.selectionStart || 0, end = area.selectionEnd || 0;
+    var before = area.value.slice(0, start), after = area.value.slice(end);
+    if (before && !/\s$/.test(before)) text = (/\n$/.test(text) ? "\n" : " ") + text;
+    area.value = before + text + after;
+    area.focus();
+    area.selectionStart = area.selectionEnd = before.length + text.length;
+    area.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+  results.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-kb-insert-link], [data-kb-insert-text]");
+    if (!button) return;
+    event.preventDefault();
+    if (button.hasAttribute("data-kb-insert-link")) {
+      insert(button.dataset.kbTitle + ": " + button.dataset.kbInsertLink);
+    } else {
+      insert(button.dataset.kbInsertText + "\n");
+    }
+  });
+})();
