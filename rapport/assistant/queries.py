@@ -9,9 +9,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from rapport.assistant.models import AssistantSession, AssistantTurn, SessionStatus
+from rapport.assistant.models import AssistantSession, AssistantTurn, SessionChannel, SessionStatus
 from rapport.customers.greetings import ANONYMOUS, greeting
-from rapport.customers.models import Customer, FormOfAddress
+from rapport.customers.models import Customer, FormOfAddress, fold
 
 # A session unused this long cannot be resumed any more.
 SESSION_IDLE_HOURS = 24
@@ -63,6 +63,21 @@ def customer_language(customer: Customer | None, fallback: str = "") -> str:
     return lang.split("-")[0]
 
 
+def greets_by_name(session: AssistantSession) -> bool:
+    """A chat visitor known only by a typed email address is greeted by the stored name only
+    when they gave that name too: anyone can type someone's address, and the stored name is
+    not theirs to learn. A signed-in portal customer is always greeted by name.
+    """
+    customer = session.customer
+    if customer is None:
+        return False
+    if session.channel != SessionChannel.CHAT:
+        return True
+    typed = {fold(w) for w in session.name.split() if w}
+    stored = {fold(w) for w in (customer.given_name, customer.family_name) if w}
+    return bool(typed & stored)
+
+
 def welcome(session: AssistantSession) -> str:
     """Return the assistant's first words: a returning customer is greeted by name.
 
@@ -71,6 +86,8 @@ def welcome(session: AssistantSession) -> str:
     """
     language = session.language or settings.LANGUAGE_CODE
     customer = session.customer
+    if customer is not None and not greets_by_name(session):
+        customer = None
     with translation.override(language):
         if customer is None:
             hello = ANONYMOUS.get(language, ANONYMOUS["en"])

@@ -102,7 +102,7 @@ def api_start(request):
             "token": started.token,
             "language": started.session.language,
             "greeting": queries.welcome(started.session),
-            "recognised": started.session.customer_id is not None,
+            "recognised": queries.greets_by_name(started.session),
         },
         status=201,
     )

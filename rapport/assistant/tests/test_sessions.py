@@ -69,15 +69,26 @@ def test_a_returning_customer_known_by_email_is_greeted_by_name_and_form_of_addr
     anna = cast.customer
     anna.language, anna.salutation, anna.form_of_address = "de", Salutation.MS, FormOfAddress.FORMAL
     anna.save()
-    session = chat_session(email="ANNA@example.org", language="")
+    session = chat_session(name="Anna Schmidt", email="ANNA@example.org", language="")
     assert session.customer == anna and session.language == "de"
     assert queries.welcome(session).startswith("Sehr geehrte Frau Schmidt")
 
     anna.form_of_address = FormOfAddress.INFORMAL
     anna.save()
-    informal = chat_session(email="anna@example.org", language="de")
+    informal = chat_session(name="anna", email="anna@example.org", language="de")
     assert queries.welcome(informal).startswith("Hallo Anna")
     assert greeting(anna, "de") == "Hallo Anna"
+
+
+def test_an_email_alone_never_reveals_the_stored_name(cast):
+    cast.customer.language = "de"
+    cast.customer.save()
+    stranger = chat_session(name="Mallory", email="anna@example.org", language="")
+    nameless = chat_session(email="anna@example.org", language="")
+    for session in (stranger, nameless):
+        assert "Schmidt" not in queries.welcome(session)
+        assert "Anna" not in queries.welcome(session)
+        assert not queries.greets_by_name(session)
 
 
 def test_a_signed_in_portal_customer_is_greeted_in_their_language(cast):

@@ -79,9 +79,14 @@ def test_a_visitor_asks_rates_and_hands_over_through_the_api(client):
 
 
 def test_a_known_email_is_greeted_by_name_in_the_api(client, cast):
-    response = post(client, "api_start", {"lang": "de", "email": "anna@example.org"})
+    response = post(
+        client, "api_start", {"lang": "de", "name": "Anna Schmidt", "email": "anna@example.org"}
+    )
     assert response.json()["recognised"] is True
     assert "Schmidt" in response.json()["greeting"] or "Anna" in response.json()["greeting"]
+    unnamed = post(client, "api_start", {"lang": "de", "email": "anna@example.org"})
+    assert unnamed.json()["recognised"] is False
+    assert "Schmidt" not in unnamed.json()["greeting"]
 
 
 def test_the_offline_hand_over_needs_an_email_address(client):
