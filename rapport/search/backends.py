@@ -17,6 +17,16 @@ from rapport.search.indexes import get_index
 
 # Weights of title, keywords and body in the ranking.
 WEIGHTS = (10.0, 5.0, 1.0)
+# Bumped on every write to an index in this process, so cached vocabularies know to refresh.
+_generations: dict[str, int] = {}
+
+
+def generation(name: str) -> int:
+    return _generations.get(name, 0)
+
+
+def _changed(name: str) -> None:
+    _generations[name] = _generations.get(name, 0) + 1
 
 
 @dataclass
@@ -95,6 +105,7 @@ def drop_index(name: str, connection=default_connection) -> None:
 def delete(name: str, ids: list[int], connection=default_connection) -> None:
     if not ids:
         return
+    _changed(name)
     quoted = connection.ops.quote_name(table(name))
     key = "rowid" if _vendor(connection) == "sqlite" else "id"
     with connection.cursor() as cursor:
@@ -135,6 +146,7 @@ def replace(name: str, rows: list[Row], connection=default_connection) -> None:
 
 
 def clear(name: str, connection=default_connection) -> None:
+    _changed(name)
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {connection.ops.quote_name(table(name))}")  # noqa: S608
 
@@ -148,29 +160,39 @@ def count(name: str, connection=default_connection) -> int:
 # --- Reading -----------------------------------------------------------------------------------
 
 
-def _fts5_query(groups: list[list[str]], filters: list[str], filtered: bool) -> str:
-    quote = '"{}"'.format
+def _fts5_query(
+    groups: list[list[str]], filters: list[str], filtered: bool, match: str = "all"
+) -> str:
+    def quote(term: str) -> str:
+        # An alternative of several parts (a split compound) needs every part.
+        parts = ['"{}"'.format(p.replace('"', '""')) for p in term.split()]
+        return parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
+
     # With filters the words are looked for in the text fields only, never among the tokens.
     scope = "{title keywords body} : " if filtered else ""
-    parts = [
-        scope + "(" + " OR ".join(quote(t.replace('"', '""')) for t in group) + ")"
-        for group in groups
-    ]
-    parts += [f"filters : {quote(token)}" for token in filters]
-    return " AND ".join(parts)
+    parts = [scope + "(" + " OR ".join(quote(t) for t in group) + ")" for group in groups]
+    text = (" AND " if match == "all" else " OR ").join(parts)
+    if match != "all" and len(parts) > 1:
+        text = f"({text})"
+    return " AND ".join([text, *(f'filters : "{token}"' for token in filters)])
 
 
-def _tsquery(groups: list[list[str]], filters: list[str], filtered: bool) -> str:
-    quote = "'{}'".format
+def _tsquery(
+    groups: list[list[str]], filters: list[str], filtered: bool, match: str = "all"
+) -> str:
     weights = ":ABC" if filtered else ""
-    parts = [
-        "("
-        + " | ".join(quote(t.replace("'", "''").replace("\\", "")) + weights for t in group)
-        + ")"
-        for group in groups
-    ]
-    parts += [f"{quote(token)}:D" for token in filters]
-    return " & ".join(parts)
+
+    def quote(term: str) -> str:
+        parts = [
+            "'{}'".format(p.replace("'", "''").replace("\\", "")) + weights for p in term.split()
+        ]
+        return parts[0] if len(parts) == 1 else "(" + " & ".join(parts) + ")"
+
+    parts = ["(" + " | ".join(quote(t) for t in group) + ")" for group in groups]
+    text = (" & " if match == "all" else " | ").join(parts)
+    if match != "all" and len(parts) > 1:
+        text = f"({text})"
+    return " & ".join([text, *(f"'{token}':D" for token in filters)])
 
 
 def search(
@@ -180,12 +202,14 @@ def search(
     limit: int,
     order: str = "rank",
     filters: list[str] | None = None,
+    match: str = "all",
     connection=default_connection,
 ) -> list[Hit]:
-    """Return documents with a term of every group (and every filter key), best first
-    (``order="rank"``) or newest first (``order="id"``: highest id first, without ranking).
+    """Return documents with a term of every group (``match="any"``: of any group) and every
+    filter key, best first (``order="rank"``) or newest first (``order="id"``: highest id
+    first, without ranking). A term with spaces needs each of its parts.
     """
-    groups = [[t for t in group if t] for group in groups]
+    groups = [[" ".join(t.split()) for t in group if t and t.strip()] for group in groups]
     groups = [group for group in groups if group]
     if not groups or limit <= 0:
         return []
@@ -207,7 +231,7 @@ def search(
                     f"SELECT rowid, -bm25({quoted}, {weights}) AS score FROM {quoted}"  # noqa: S608
                     f" WHERE {quoted} MATCH %s ORDER BY score DESC, rowid DESC LIMIT %s"
                 )
-            cursor.execute(sql, [_fts5_query(groups, tokens, _has_filters(name)), limit])
+            cursor.execute(sql, [_fts5_query(groups, tokens, _has_filters(name), match), limit])
         else:
             # Weights of D, C, B, A: body (C), keywords (B) and title (A) as in WEIGHTS.
             top = max(WEIGHTS)
@@ -217,12 +241,34 @@ def search(
                     f"SELECT id, 0 FROM {quoted} WHERE vector @@ to_tsquery('simple', %s)"  # noqa: S608
                     " ORDER BY id DESC LIMIT %s"
                 )
-                cursor.execute(sql, [_tsquery(groups, tokens, _has_filters(name)), limit])
+                cursor.execute(sql, [_tsquery(groups, tokens, _has_filters(name), match), limit])
             else:
                 sql = (
                     f"SELECT id, ts_rank(%s::float4[], vector, query) AS score"  # noqa: S608
                     f" FROM {quoted}, to_tsquery('simple', %s) query WHERE vector @@ query"
                     " ORDER BY score DESC, id DESC LIMIT %s"
                 )
-                cursor.execute(sql, [weights, _tsquery(groups, tokens, _has_filters(name)), limit])
+                cursor.execute(
+                    sql, [weights, _tsquery(groups, tokens, _has_filters(name), match), limit]
+                )
         return [Hit(id=row[0], score=float(row[1])) for row in cursor.fetchall()]
+
+
+def vocabulary(name: str, connection=default_connection) -> list[str]:
+    """Return the distinct terms of index ``name``'s title, keywords and body."""
+    quoted_name = table(name)
+    with connection.cursor() as cursor:
+        if _vendor(connection) == "sqlite":
+            vocab = connection.ops.quote_name(f"{quoted_name}_vocab")
+            cursor.execute(
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{vocab}"
+                f" USING fts5vocab(main, {connection.ops.quote_name(quoted_name)}, 'col')"
+            )
+            cursor.execute(
+                f"SELECT DISTINCT term FROM temp.{vocab}"  # noqa: S608
+                " WHERE col IN ('title', 'keywords', 'body')"
+            )
+        else:
+            inner = f"SELECT vector FROM {connection.ops.quote_name(quoted_name)}"  # noqa: S608
+            cursor.execute("SELECT word FROM ts_stat(%s, 'ABC')", [inner])
+        return [row[0] for row in cursor.fetchall()]

