@@ -44,6 +44,8 @@ Server time per request, measured in-process (see below), {requests} requests pe
 
 {helpdesk}
 
+{assistant}
+
 ## Targets
 
 {verdict}
@@ -145,6 +147,12 @@ def _verdict(results: dict) -> str:
         "web_rss_mb": "memory of a web process",
         "mail_messages_per_second": "inbound mail pipeline, messages per second",
         "chat_p95_ms": "live chat message latency (p95)",
+        "assistant_top1": "assistant top-1 accuracy (dev set)",
+        "assistant_top3": "assistant top-3 accuracy (dev set)",
+        "assistant_handoff_recall": "no-answer questions handed over (dev set)",
+        "assistant_handoff_rate_answerable": "answerable questions handed over (dev set)",
+        "assistant_answer_p95_ms": "assistant answer time (p95)",
+        "assistant_search_p95_ms": "help-centre search time with 100,000 articles (p95)",
     }
     reasons = {
         "demo_customers_per_second": (
@@ -192,8 +200,86 @@ def _verdict(results: dict) -> str:
         lines.append("")
         lines.append("Not met:")
         for key in missed:
-            reason = reasons.get(key, "see the slowest queries above.")
+            default = (
+                "see the knowledge base and assistant section above."
+                if key.startswith("assistant_")
+                else "see the slowest queries above."
+            )
+            reason = reasons.get(key, default)
             lines.append(f"- {names.get(key, key)}: {reason}")
+    return "\n".join(lines)
+
+
+def _pct(value) -> str:
+    return "–" if value is None else f"{value * 100:.1f}%"
+
+
+def _assistant_section(results: dict) -> str:
+    """The knowledge base and assistant (``bench.assistant``, its own fresh database)."""
+    data = results.get("assistant") or {}
+    if not data:
+        return ""
+    if data.get("error"):
+        return "## Knowledge base and assistant\n\nNot measured: " + data["error"][-500:]
+    targets, met = data.get("targets") or {}, data.get("met") or {}
+    lines = [
+        "## Knowledge base and assistant",
+        "",
+        "The help centre of `../shared/data/helpcenter/` (45 articles in German and English)"
+        " imported with `rapport kb import` into a fresh SQLite database; the assistant"
+        " (`rapport.assistant.engine.answer`) asked every question of `questions_dev.jsonl`"
+        " and of our own set (`rapport/assistant/tests/data/questions_own.jsonl`); then"
+        f" {((data.get('synthetic_articles') or {}).get('total') or 0):,} article versions"
+        " (synthetic variants added in bulk) for the search timing.",
+        "",
+        "| quality | dev set | own set | target | met (dev) |",
+        "|---|---:|---:|---:|---|",
+    ]
+    dev, own = data.get("dev") or {}, data.get("own") or {}
+    rows = (
+        ("top-1 (answerable)", "answerable", "top1", "top1", ">="),
+        ("top-3 (answerable)", "answerable", "top3", "top3", ">="),
+        ("no-answer questions handed over", "no_answer", "handoff_recall", "handoff_recall", ">="),
+        (
+            "answerable questions handed over",
+            "answerable",
+            "handoff_rate",
+            "handoff_rate_answerable_max",
+            "<=",
+        ),
+    )
+    met_keys = ("top1", "top3", "handoff_recall", "handoff_rate_answerable")
+    for (label, group, key, target_key, sign), met_key in zip(rows, met_keys, strict=True):
+        lines.append(
+            f"| {label} | {_pct((dev.get(group) or {}).get(key))} |"
+            f" {_pct((own.get(group) or {}).get(key))} | {sign} {_pct(targets.get(target_key))} |"
+            f" {_met(met.get(met_key))} |"
+        )
+    for language, figures in (dev.get("by_language") or {}).items():
+        lines.append(
+            f"| dev, {language}: top-1 / top-3 | {_pct(figures.get('top1'))} /"
+            f" {_pct(figures.get('top3'))} | | | |"
+        )
+    for kind, figures in (dev.get("by_kind") or {}).items():
+        lines.append(
+            f"| dev, {kind} (n={figures.get('n')}): top-1 / top-3 | {_pct(figures.get('top1'))}"
+            f" / {_pct(figures.get('top3'))} | | | |"
+        )
+    answer_ms, search_ms = data.get("answer_ms") or {}, data.get("search_ms") or {}
+    lines += [
+        "",
+        "| speed | p50 | p95 | target (p95) | met |",
+        "|---|---:|---:|---:|---|",
+        f"| assistant answer (45 articles) | {_fmt(answer_ms.get('p50'), ' ms')} |"
+        f" {_fmt(answer_ms.get('p95'), ' ms')} | {_fmt(targets.get('answer_p95_ms'), ' ms')} |"
+        f" {_met(met.get('answer_p95_ms'))} |",
+        f"| help-centre search (`kb.queries.search_articles`) | {_fmt(search_ms.get('p50'), ' ms')} |"
+        f" {_fmt(search_ms.get('p95'), ' ms')} | {_fmt(targets.get('search_p95_ms'), ' ms')} |"
+        f" {_met(met.get('search_p95_ms'))} |",
+        "",
+        "Again: `.venv/bin/python -m bench.assistant` (add `--quality-only` to skip the"
+        " 100,000 articles).",
+    ]
     return "\n".join(lines)
 
 
@@ -386,6 +472,7 @@ def render_markdown(results: dict) -> str:
         rates="\n".join(rates),
         slow=slow_text,
         helpdesk=_helpdesk_section(results),
+        assistant=_assistant_section(results),
         verdict=_verdict(results),
         load=" / ".join(_fmt(v) for v in (machine.get("load") or [None])),
     )

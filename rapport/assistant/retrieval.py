@@ -112,7 +112,7 @@ def _passages(body: str, title: str) -> list[str]:
 
 def _entry(t) -> Entry:
     keywords = " ".join(str(k) for k in (t.keywords or []))
-    text = markdown_text(t.body)
+    text = t.text or markdown_text(t.body)
     fields = {
         "title": Counter(terms(t.title, t.language)),
         "keywords": Counter(terms(keywords, t.language)),

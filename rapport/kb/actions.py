@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from rapport.kb.markdown import markdown_text
 from rapport.kb.models import (
     Article,
     ArticleAttachment,
@@ -217,6 +218,7 @@ def save_translation(
             if status == ArticleStatus.PUBLISHED and translation.status != status:
                 translation.published_at = now
             translation.title, translation.keywords, translation.body = title, keywords, body
+            translation.text = markdown_text(body)
             translation.status = status
             translation.version += 1
             translation.updated_at = now

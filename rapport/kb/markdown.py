@@ -21,7 +21,7 @@ TAG = re.compile(r"<[^>]+>")
 SPACE = re.compile(r"[ \t]+")
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=4096)
 def render_markdown(text: str) -> str:
     """Return ``text`` (Markdown) as HTML with scripts, handlers and unknown tags removed."""
     html = markdown_lib.markdown(

@@ -99,6 +99,9 @@ class ArticleTranslation(models.Model):
     title = models.CharField(_("title"), max_length=255)
     keywords = models.JSONField(_("keywords"), default=list, blank=True)
     body = models.TextField(_("text (Markdown)"), blank=True)
+    # The body as plain text (no Markdown), kept with every save: search snippets and
+    # passages read it instead of rendering the Markdown again.
+    text = models.TextField(blank=True, editable=False)
     status = models.CharField(
         _("status"), max_length=16, choices=ArticleStatus.choices, default=ArticleStatus.DRAFT
     )

@@ -65,14 +65,14 @@ def _filters(audience: str) -> list[str]:
 
 
 def search_articles(
-    query: str, *, language: str, audience: str = PUBLIC, limit: int = 10
+    query: str, *, language: str, audience: str = PUBLIC, limit: int = 10, match: str = "all"
 ) -> list[ArticleHit]:
     """Return the best articles for ``query``, one per article, in ``language`` where possible.
 
     Every language version is searched (a German question may match the English text);
     each article is shown in ``language`` if it has that version.
     """
-    hits = search(INDEX, query, limit=limit * OVERFETCH, filters=_filters(audience))
+    hits = search(INDEX, query, limit=limit * OVERFETCH, filters=_filters(audience), match=match)
     if not hits:
         return []
     translations = _translations(audience).in_bulk([h.id for h in hits])
@@ -95,7 +95,9 @@ def search_articles(
             ArticleHit(
                 translation=shown,
                 score=score,
-                snippet=snippet(markdown_text(shown.body), query, language=shown.language),
+                snippet=snippet(
+                    shown.text or markdown_text(shown.body), query, language=shown.language
+                ),
                 fallback=shown.language != language,
             )
         )
@@ -164,7 +166,7 @@ def related_articles(translation: ArticleTranslation, *, limit: int = 4) -> list
     """Return other public articles like ``translation``: by its title and keywords, same
     category first."""
     query = " ".join([translation.title, *[str(k) for k in translation.keywords[:5]]])
-    hits = search_articles(query, language=translation.language, limit=limit + 6)
+    hits = search_articles(query, language=translation.language, limit=limit + 6, match="any")
     hits = [h for h in hits if h.translation.article_id != translation.article_id]
     same = [h for h in hits if h.translation.article.category_id == translation.article.category_id]
     other = [h for h in hits if h not in same]

@@ -53,7 +53,7 @@ def article_documents(ids: list[int]) -> list[Document]:
                 language=t.language,
                 title=t.title,
                 keywords=" ".join([*keywords, category]),
-                body=markdown_text(t.body),
+                body=t.text or markdown_text(t.body),
                 filters=tuple(
                     filters_for(
                         status=t.status, visibility=t.article.visibility, language=t.language
