@@ -1,8 +1,8 @@
 """Help-centre and assistant benchmark: answer quality on the dev questions, and speed.
 
 ``measure()`` imports ``/work/shared/data/helpcenter`` (or ``BENCH_HELPCENTER``) into the
-current database, answers ``questions_dev.jsonl`` (and our own questions in
-``rapport/assistant/tests/data/questions_own.jsonl``) with ``rapport.assistant.engine`` and
+current database, answers ``questions_dev.jsonl`` (and our own and blind questions in
+``rapport/assistant/tests/data/questions_{own,blind}.jsonl``) with ``rapport.assistant.engine`` and
 reports top-1 / top-3 accuracy over the answerable questions (overall, per language, per
 kind), the hand-over recall on the no-answer questions and the hand-over rate on the
 answerable ones, the answer time, and the help-centre search time
@@ -23,6 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 HELPCENTER = Path(os.environ.get("BENCH_HELPCENTER", "/work/shared/data/helpcenter"))
 OWN_QUESTIONS = ROOT / "rapport" / "assistant" / "tests" / "data" / "questions_own.jsonl"
+# Written before any tuning and never tuned on: the check that dev-set quality generalises.
+BLIND_QUESTIONS = ROOT / "rapport" / "assistant" / "tests" / "data" / "questions_blind.jsonl"
 SEED = 20240601
 TARGETS = {
     "top1": 0.80,
@@ -348,6 +350,8 @@ def measure(*, articles: int | None = None, quality_only: bool = False) -> dict:
     result["dev"] = evaluate(dev)
     if OWN_QUESTIONS.exists():
         result["own"] = evaluate(read_questions(OWN_QUESTIONS))
+    if BLIND_QUESTIONS.exists():
+        result["blind"] = evaluate(read_questions(BLIND_QUESTIONS))
     result["answer_ms"] = time_answers(dev)
     if not quality_only and articles:
         started = time.perf_counter()

@@ -32,6 +32,7 @@ class Reason:
     COMPLAINT = "complaint"
     LEGAL = "legal"
     NOT_UNDERSTOOD = "not_understood"
+    OUT_OF_SCOPE = "out_of_scope"
 
 
 @dataclass

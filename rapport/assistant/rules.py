@@ -9,7 +9,10 @@ case, or a threat, or a wish to speak to a person is not:
 - ``complaint``: a complaint about one case (a case number such as ``VG-204311``, or a
   complaint together with an order number);
 - ``legal``: a lawyer, court, lawsuit, police report or a demand for damages;
-- ``asked_for_person``: "I want to talk to a human", "Mitarbeiter sprechen", "kein Bot".
+- ``asked_for_person``: "I want to talk to a human", "Mitarbeiter sprechen", "kein Bot";
+- ``out_of_scope``: a matter for another department than customer service, which the help
+  centre never covers: job applications and internships, press enquiries, sponsorships and
+  advertising partnerships.
 
 ``judge(question)`` returns the first rule that applies (with the words that triggered it)
 or None. Text is matched with umlauts spelt out ("ü" as "ue") and in lower case.
@@ -89,6 +92,21 @@ PERSON = _re(
     | \bverbinde\w*\s+(?:\w+\s+){0,2}(?:mitarbeiter\w*|menschen|mensch)\b
     """
 )
+# Matters for another department (recruiting, press, marketing partnerships).
+OTHER_DEPARTMENT = _re(
+    r"""
+    \b(?:bewerb\w*|stellenangebot\w*|stellenanzeige\w*|offene\s+stellen|jobangebot\w*
+      |ausbildungsplatz\w*|praktik(?:um|a|ums|ant\w*)|werkstudent\w*|minijob\w*|nebenjob\w*
+      |karriere\w*|personalabteilung)\b
+    | \b(?:sucht|suchen)\s+(?:ihr|sie)\s+(?:noch\s+)?(?:leute|mitarbeiter\w*|personal|aushilf\w*)\b
+    | \b(?:job|jobs|vacanc\w*|career\w*|apprenticeship\w*|recruit\w*)\b
+      [^.?!]{0,40}\b(?:apply|application|hiring|open|available|at\s+(?:your|nordlicht))\b
+    | \b(?:apply|applying)\s+for\s+(?:a\s+|an\s+|the\s+)?(?:job|position|role|internship)\b
+    | \bare\s+you\s+hiring\b | \bjob\s+application\b
+    | \b(?:internship\w*|sponsor\w*|influencer\w*|affiliate\s+programm?e?|kooperationsanfrage\w*
+      |press\s+(?:enquir\w*|inquir\w*|office|contact)|presseanfrage\w*|pressestelle)\b
+    """
+)
 
 
 def judge(question: str) -> Verdict | None:
@@ -106,4 +124,6 @@ def judge(question: str) -> Verdict | None:
         return Verdict("specific_order", "order_number", order.group(0).strip())
     if match := PERSON.search(text):
         return Verdict("asked_for_person", "asked_for_person", match.group(0).strip())
+    if match := OTHER_DEPARTMENT.search(text):
+        return Verdict("out_of_scope", "other_department", match.group(0).strip())
     return None

@@ -133,6 +133,35 @@ def test_a_request_for_a_person_hands_over(helpcentre):
     )
 
 
+def test_a_job_application_is_handed_over_as_out_of_scope(helpcentre):
+    result = answer("Sucht ihr noch Leute? Wo kann ich mich bewerben?", language="de")
+    assert result.handoff
+    assert result.reason == Reason.OUT_OF_SCOPE
+
+
+def test_a_long_question_is_also_weighed_sentence_by_sentence():
+    story = (
+        "Letzte Woche habe ich bei euch bestellt. Das Paket kam pünktlich an. "
+        "Wie lange ist meine Geschenkkarte gültig?"
+    )
+    assert retrieval.question_sentences(story) == [
+        "Letzte Woche habe ich bei euch bestellt.",
+        "Das Paket kam pünktlich an.",
+        "Wie lange ist meine Geschenkkarte gültig?",
+    ]
+    assert retrieval.question_sentences("Wie lange ist meine Geschenkkarte gültig?") == []
+    assert retrieval.question_sentences("") == []
+
+
+def test_the_real_question_buried_in_a_story_finds_its_article(helpcentre):
+    story = (
+        "Meine Tante hat mir zum Geburtstag etwas geschenkt, und wir haben lange gefeiert. "
+        "Danach bin ich für drei Wochen in den Urlaub gefahren. "
+        "Wie lange ist meine Geschenkkarte gültig?"
+    )
+    assert slugs(answer(story, language="de"))[0] == "gift-cards"
+
+
 def test_a_question_the_help_centre_cannot_answer_is_handed_over(helpcentre):
     result = answer("Qwxzv plorbt snazzleflux", language="en")
     assert result.handoff

@@ -26,6 +26,12 @@ from rapport.assistant.rules import judge
         ("Ich möchte bitte mit einem Mitarbeiter sprechen.", "asked_for_person"),
         ("Ich will einen Menschen, keinen Bot!", "asked_for_person"),
         ("Kann ich mit einem echten Menschen reden?", "asked_for_person"),
+        ("Ich würde mich gern als Werkstudent bei euch bewerben", "out_of_scope"),
+        ("Habt ihr offene Stellen im Kundenservice?", "out_of_scope"),
+        ("Are you hiring? I'd like to apply for a job in your warehouse", "out_of_scope"),
+        ("Do you offer internships?", "out_of_scope"),
+        ("We are a tech blog and would like to discuss a sponsorship", "out_of_scope"),
+        ("Wer ist bei euch für Presseanfragen zuständig?", "out_of_scope"),
     ],
 )
 def test_requests_that_need_a_person_are_recognised(question, reason):
@@ -50,6 +56,9 @@ def test_requests_that_need_a_person_are_recognised(question, reason):
         "Call me back at +49 341 1234567",
         "Do you sell products for humans with disabilities?",
         "Is my data passed on to the police?",
+        "Why was my forum post with an affiliate link removed?",
+        "Wie bewerte ich einen Artikel, den ich gekauft habe?",
+        "My job requires a laptop with a VAT invoice",
         "",
         "😀",
     ],
