@@ -82,8 +82,9 @@ INBOX_PAGE_SIZE = 25
 INBOX_COUNT_CAP = 500
 # A search is not counted (``count_cap=0``: the page tells only whether more follow).
 SEARCH_COUNT_CAP = 0
-# A word search reads at most this many of the newest matching conversations from the index.
-SEARCH_HITS = 1000
+# A word search reads at most this many of the newest matching conversations from the index
+# (each is a row read to order them by recency).
+SEARCH_HITS = 300
 # A name search reads the conversations of at most this many matching customers.
 SEARCH_CUSTOMERS = 200
 # "Breaching soon": the next due time lies within this many hours (or has passed).
@@ -208,7 +209,8 @@ def search_conversations(qs: QuerySet[Conversation], query: str) -> QuerySet[Con
     A number is looked up by primary key and an address through the customers' contact
     points. Words are looked up in the search index (subject, number, tags, customer name and
     the messages' text, in any form the stemmers know), newest conversations first, up to
-    ``SEARCH_HITS`` of them; conversations of customers whose name matches are added.
+    ``SEARCH_HITS`` of them; when the index has none, the customers' name search (which
+    also matches the start of a name) finds their conversations.
     """
     query = " ".join((query or "").split())[:200]
     if not query:
@@ -221,15 +223,20 @@ def search_conversations(qs: QuerySet[Conversation], query: str) -> QuerySet[Con
     from rapport.helpdesk.search import INDEX
     from rapport.search.queries import search
 
-    customer_ids = list(
-        search_customers(Customer.objects.all(), query).values_list("id", flat=True)[
-            :SEARCH_CUSTOMERS
-        ]
-    )
+    def customer_ids():
+        return list(
+            search_customers(Customer.objects.all(), query).values_list("id", flat=True)[
+                :SEARCH_CUSTOMERS
+            ]
+        )
+
     if "@" in query:
-        return qs.filter(customer_id__in=customer_ids)
+        return qs.filter(customer_id__in=customer_ids())
     hits = [hit.id for hit in search(INDEX, query, limit=SEARCH_HITS, order="id")]
-    return qs.filter(Q(pk__in=hits) | Q(customer_id__in=customer_ids))
+    if hits:
+        return qs.filter(pk__in=hits)
+    # Nothing in the index (a partial name, say): the customers' name search.
+    return qs.filter(customer_id__in=customer_ids())
 
 
 def _cursor(values: list[Any], direction: str) -> str:

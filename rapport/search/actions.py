@@ -60,6 +60,7 @@ def rebuild(
                 progress(done)
     if batch:
         done += _index_batch(index, batch)
+    backends.optimize(name)
     if progress:
         progress(done)
     return done

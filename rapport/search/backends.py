@@ -145,6 +145,15 @@ def replace(name: str, rows: list[Row], connection=default_connection) -> None:
             )
 
 
+def optimize(name: str, connection=default_connection) -> None:
+    """Merge the index's segments after a bulk load (SQLite FTS5; PostgreSQL needs nothing):
+    each word is then one lookup, not one per segment."""
+    if _vendor(connection) == "sqlite":
+        quoted = connection.ops.quote_name(table(name))
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {quoted}({quoted}) VALUES ('optimize')")  # noqa: S608
+
+
 def clear(name: str, connection=default_connection) -> None:
     _changed(name)
     with connection.cursor() as cursor:
