@@ -107,12 +107,27 @@ def search_articles(
 def _versions_in(
     article_ids: list[int], language: str, audience: str
 ) -> dict[int, ArticleTranslation]:
+    """Return the ``language`` versions of these articles that ``audience`` may read.
+
+    Looked up through the (article, language) index alone; the audience's conditions are
+    checked on the few rows found (joined conditions let SQLite pick the language index and
+    read every version in that language).
+    """
     if not article_ids:
         return {}
-    return {
-        t.article_id: t
-        for t in _translations(audience).filter(article_id__in=article_ids, language=language)
-    }
+    rows = ArticleTranslation.objects.filter(
+        article_id__in=article_ids, language=language
+    ).select_related("article", "article__category")
+    return {t.article_id: t for t in rows if _readable(t, audience)}
+
+
+def _readable(translation: ArticleTranslation, audience: str) -> bool:
+    if audience == STAFF:
+        return True
+    return (
+        translation.status == ArticleStatus.PUBLISHED
+        and translation.article.visibility == Visibility.PUBLIC
+    )
 
 
 def reader_version(article: Article, language: str, *, audience: str = PUBLIC):
