@@ -16,7 +16,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -30,7 +29,7 @@ from rapport.assistant.models import (
     TurnRole,
 )
 from rapport.assistant.queries import article_url, assistant_name, hash_token
-from rapport.chat.actions import start_chat
+from rapport.chat.actions import clean_visitor, start_chat, visitor_language
 from rapport.chat.queries import open_conversation_of
 from rapport.customers.actions import ContactInput, create_customer
 from rapport.customers.models import Customer
@@ -42,7 +41,6 @@ from rapport.kb.models import ArticleTranslation, EventKind, Source
 
 MAX_QUESTION_CHARS = 2000
 MAX_QUESTIONS_PER_SESSION = 40
-SUPPORTED_LANGUAGES = ("de", "en")
 
 
 class HandoverMode:
@@ -85,10 +83,8 @@ class HandedOver:
 
 def clean_language(value: Any) -> str:
     """Return "de" or "en" for a language tag, else the site's language."""
-    code = value.strip().lower().replace("_", "-").split("-")[0] if isinstance(value, str) else ""
-    if code in SUPPORTED_LANGUAGES:
-        return code
-    return settings.LANGUAGE_CODE.split("-")[0]
+    code = visitor_language(value) if isinstance(value, str) else ""
+    return code or settings.LANGUAGE_CODE.split("-")[0]
 
 
 def clean_question(value: Any, *, field: str = "question") -> str:
@@ -114,24 +110,6 @@ def clean_question(value: Any, *, field: str = "question") -> str:
     return text
 
 
-def _clean_contact(*, name: Any, email: Any, email_required: bool) -> tuple[str, str]:
-    errors: dict[str, list[str]] = {}
-    name = " ".join(name.split()) if isinstance(name, str) else ""
-    if len(name) > 200:
-        errors["name"] = [_("Please use at most 200 characters.")]
-    email = email.strip().lower() if isinstance(email, str) else ""
-    if email:
-        try:
-            validate_email(email)
-        except ValidationError:
-            errors["email"] = [_("Please enter a valid email address.")]
-    elif email_required:
-        errors["email"] = [_("Please enter your email address so we can answer you.")]
-    if errors:
-        raise ValidationError(errors)
-    return name, email
-
-
 def start_session(
     *,
     channel: str,
@@ -147,7 +125,7 @@ def start_session(
     """
     if channel not in SessionChannel.values:
         raise AssistantError("invalid_channel", _("Unknown channel."))
-    name, email = _clean_contact(name=name, email=email, email_required=False)
+    name, email = clean_visitor(name=name, email=email, email_required=False)
     if customer is None and email:
         customer = identify_customer(email=email)
     language = clean_language(language or (customer.language if customer else ""))
@@ -346,7 +324,7 @@ def hand_over(
             return HandedOver(conversation=_current(session.conversation), created=False)
         _require_open(session)
         known = session.customer if mode == HandoverMode.PORTAL else None
-        name, email = _clean_contact(
+        name, email = clean_visitor(
             name=name or session.name,
             email=email or session.email,
             email_required=mode == HandoverMode.EMAIL

@@ -65,7 +65,8 @@ def clean_text(value, *, field: str, required: bool = True) -> str:
     return text
 
 
-def _clean_visitor(*, name, email, email_required: bool) -> tuple[str, str]:
+def clean_visitor(*, name, email, email_required: bool) -> tuple[str, str]:
+    """Return the visitor's (name, email) tidied, or raise ``ValidationError`` per field."""
     errors: dict[str, list[str]] = {}
     name = " ".join(name.split()) if isinstance(name, str) else ""
     if len(name) > 200:
@@ -121,7 +122,7 @@ def start_chat(
     customer has an open conversation the chat continues it (one thread across channels),
     else a new conversation with channel "chat" is opened. Only the token's hash is stored.
     """
-    name, email = _clean_visitor(name=name, email=email, email_required=False)
+    name, email = clean_visitor(name=name, email=email, email_required=False)
     question = clean_text(question, field="question")
     language = visitor_language(language)
     page_url = page_url.strip()[:500] if isinstance(page_url, str) else ""
@@ -239,7 +240,7 @@ def leave_offline_message(
     The customer is identified by ``email`` (or created); an open conversation of theirs is
     continued, else a new one with channel "email" is opened.
     """
-    name, email = _clean_visitor(name=name, email=email, email_required=True)
+    name, email = clean_visitor(name=name, email=email, email_required=True)
     body = clean_text(message, field="message")
     language = visitor_language(language)
     page_url = page_url.strip()[:500] if isinstance(page_url, str) else ""
