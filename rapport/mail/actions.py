@@ -230,10 +230,7 @@ def _prepare(inbound: InboundEmail, ours: set[str], earlier: dict[str, int]):
         parsed = parse_message(read_raw(inbound))
     except Exception:  # noqa: BLE001 - process_email records why
         return None
-    if not parsed.from_address and inbound.envelope_from and "@" in inbound.envelope_from:
-        parsed.from_address = inbound.envelope_from.strip("<>").lower()
-    if not parsed.message_id:
-        parsed.message_id = f"<{inbound.sha256[:32]}@missing-message-id.invalid>"
+    _complete(parsed, inbound)
     parsed.message_id = parsed.message_id[:255]
     # A reply to an email of this batch is stored in a later round, after that email.
     refers = {*parsed.in_reply_to, *parsed.references, *parsed.returned_message_ids}
@@ -341,18 +338,23 @@ def support_addresses() -> set[str]:
     return addresses
 
 
+def _complete(parsed: ParsedEmail, inbound: InboundEmail) -> None:
+    """Fill in what the headers lack: the sender from the envelope, a Message-ID."""
+    if not parsed.from_address and inbound.envelope_from and "@" in inbound.envelope_from:
+        parsed.from_address = inbound.envelope_from.strip("<>").lower()
+    if not parsed.message_id:
+        # Without a Message-ID the raw bytes identify the message, so a repeat is still one.
+        parsed.message_id = f"<{inbound.sha256[:32]}@missing-message-id.invalid>"
+
+
 def _record(inbound: InboundEmail, raw: bytes) -> tuple[Message, bool, dict]:
     try:
         parsed = parse_message(raw)
     except NotAnEmail:
         raise Quarantine("not_email", _("Not an email: no headers could be read.")) from None
-    if not parsed.from_address and inbound.envelope_from and "@" in inbound.envelope_from:
-        parsed.from_address = inbound.envelope_from.strip("<>").lower()
+    _complete(parsed, inbound)
     if not parsed.from_address:
         raise Quarantine("no_sender", _("No sender: the message has no From address."))
-    if not parsed.message_id:
-        # Without a Message-ID the raw bytes identify the message, so a repeat is still one.
-        parsed.message_id = f"<{inbound.sha256[:32]}@missing-message-id.invalid>"
     existing = Message.objects.with_external_id(Channel.EMAIL, parsed.message_id[:255])
     existing = existing.select_related("conversation").first()
     if existing:
