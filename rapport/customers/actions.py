@@ -377,25 +377,11 @@ def create_customers(
         points_by_customer.append((customer, points))
     created = [customer for customer, _points in points_by_customer]
     Customer.objects.bulk_create(created)
-    contact_rows = []
-    for customer, points in points_by_customer:
-        seen: set[tuple[str, str]] = set()
-        primary: set[str] = set()
-        for kind, platform, value, normalized in points:
-            if (kind, normalized) in seen:
-                continue
-            seen.add((kind, normalized))
-            contact_rows.append(
-                ContactPoint(
-                    customer=customer,
-                    kind=kind,
-                    platform=platform,
-                    value=value,
-                    normalized=normalized,
-                    is_primary=kind not in primary,
-                )
-            )
-            primary.add(kind)
+    contact_rows = [
+        row
+        for customer, points in points_by_customer
+        for row in _new_contact_points(customer, points, existing=set(), has_primary=set())
+    ]
     ContactPoint.objects.bulk_create(contact_rows)
     record_events_bulk(
         [
@@ -418,19 +404,36 @@ def _add_contact_points(customer: Customer, points: list[tuple[str, str, str, st
         customer.contact_points.filter(is_primary=True).values_list("kind", flat=True)
     )
     existing = set(customer.contact_points.values_list("kind", "normalized"))
+    for row in _new_contact_points(customer, points, existing=existing, has_primary=has_primary):
+        row.save()
+
+
+def _new_contact_points(
+    customer: Customer,
+    points: list[tuple[str, str, str, str]],
+    *,
+    existing: set[tuple[str, str]],
+    has_primary: set[str],
+) -> list[ContactPoint]:
+    """Return unsaved contact points for ``points`` the customer lacks (``existing``: (kind,
+    normalised) pairs it has); the first of a kind without a primary one becomes primary."""
+    rows = []
     for kind, platform, value, normalized in points:
         if (kind, normalized) in existing:
             continue
         existing.add((kind, normalized))
-        ContactPoint.objects.create(
-            customer=customer,
-            kind=kind,
-            platform=platform,
-            value=value,
-            normalized=normalized,
-            is_primary=kind not in has_primary,
+        rows.append(
+            ContactPoint(
+                customer=customer,
+                kind=kind,
+                platform=platform,
+                value=value,
+                normalized=normalized,
+                is_primary=kind not in has_primary,
+            )
         )
         has_primary.add(kind)
+    return rows
 
 
 @transaction.atomic
