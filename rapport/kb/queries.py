@@ -132,7 +132,22 @@ def _readable(translation: ArticleTranslation, audience: str) -> bool:
 
 def reader_version(article: Article, language: str, *, audience: str = PUBLIC):
     """Return (translation, fallback) of ``article`` for a reader of ``language``, or (None, False)."""
-    versions = {t.language: t for t in _translations(audience).filter(article=article)}
+    return _preferred(
+        {t.language: t for t in _translations(audience).filter(article=article)}, language
+    )
+
+
+def reader_versions(language: str, translations) -> list[tuple[ArticleTranslation, bool]]:
+    """Pick, per article among ``translations``, the version a reader of ``language`` sees,
+    with its fallback flag (as ``reader_version``), ordered by title."""
+    by_article: dict[int, dict[str, ArticleTranslation]] = {}
+    for item in translations:
+        by_article.setdefault(item.article_id, {})[item.language] = item
+    shown = [_preferred(versions, language) for versions in by_article.values()]
+    return sorted(shown, key=lambda item: item[0].title.lower())
+
+
+def _preferred(versions: dict[str, ArticleTranslation], language: str):
     if language in versions:
         return versions[language], False
     for other in ("en", "de", *sorted(versions)):
@@ -160,21 +175,6 @@ def category_names(language: str) -> dict[int, str]:
         options = names.get(category.pk, {})
         result[category.pk] = options.get(language) or options.get("en") or category.slug
     return result
-
-
-def articles_in(category: Category | None, language: str, *, audience: str = PUBLIC):
-    """Return the readers' versions of the articles of ``category`` (all when None), by title."""
-    articles = Article.objects.filter(pk__in=_translations(audience).values("article_id")).order_by(
-        "slug"
-    )
-    if category is not None:
-        articles = articles.filter(category=category)
-    shown = []
-    for article in articles:
-        translation, fallback = reader_version(article, language, audience=audience)
-        if translation is not None:
-            shown.append((translation, fallback))
-    return sorted(shown, key=lambda item: item[0].title.lower())
 
 
 def related_articles(translation: ArticleTranslation, *, limit: int = 4) -> list[ArticleHit]:

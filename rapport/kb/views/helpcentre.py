@@ -139,24 +139,6 @@ def _visitor_language(request) -> str:
 # --- Reading -----------------------------------------------------------------------------------
 
 
-def _reader_versions(language: str, translations) -> list[tuple[ArticleTranslation, bool]]:
-    """Pick, per article, the version a reader of ``language`` sees, with its fallback flag
-    (the same preference as ``queries.reader_version``), ordered by title."""
-    by_article: dict[int, dict[str, ArticleTranslation]] = {}
-    for item in translations:
-        by_article.setdefault(item.article_id, {})[item.language] = item
-    shown = []
-    for versions in by_article.values():
-        if language in versions:
-            shown.append((versions[language], False))
-            continue
-        for other in ("en", "de", *sorted(versions)):
-            if other in versions:
-                shown.append((versions[other], True))
-                break
-    return sorted(shown, key=lambda item: item[0].title.lower())
-
-
 def _valid_slug(slug: str) -> bool:
     return len(slug) <= 100 and actions.SLUG.match(slug) is not None
 
@@ -207,7 +189,7 @@ def home(request, language: str):
     ]
     uncategorised = []
     if counts.get(None):
-        uncategorised = _reader_versions(
+        uncategorised = queries.reader_versions(
             language,
             queries.public_translations().filter(article__category__isnull=True).defer("body"),
         )
@@ -231,7 +213,7 @@ def category(request, language: str, slug: str):
     found = Category.objects.filter(slug=slug).first() if _valid_slug(slug) else None
     if found is None:
         raise Http404(_("There is no such category."))
-    shown = _reader_versions(
+    shown = queries.reader_versions(
         language, queries.public_translations().filter(article__category=found).defer("body")
     )
     return _page(
@@ -384,7 +366,7 @@ def _suggest(subject: str, text: str, language: str) -> list[tuple[ArticleTransl
         return []
     versions = queries.public_translations().filter(article__slug__in=slugs).defer("body")
     order = {slug: n for n, slug in enumerate(slugs)}
-    shown = _reader_versions(language, versions)
+    shown = queries.reader_versions(language, versions)
     return sorted(shown, key=lambda item: order[item[0].article.slug])
 
 
