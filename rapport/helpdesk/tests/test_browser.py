@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from rapport.conftest import PASSWORD
 from rapport.helpdesk.models import Direction, Message
@@ -67,9 +68,10 @@ def test_agent_mentions_a_colleague_chosen_from_the_suggestions(live_server, chr
         note = page.locator("#note-form textarea[name=body]")
         note.click()
         note.press_sequentially("Could @oth")
+        # Each keystroke asks the server again; earlier answers may briefly list the
+        # colleague lower down, so wait until the final answer has selected them.
         option = page.get_by_role("option", name="(@other_agent)")
-        option.wait_for()
-        assert option.get_attribute("aria-selected") == "true"
+        expect(option).to_have_attribute("aria-selected", "true")
         note.press("Enter")
         note.press_sequentially("check the payment?")
         assert note.input_value() == "Could @other_agent check the payment?"
