@@ -75,22 +75,35 @@ def search_articles(
     hits = search(INDEX, query, limit=limit * OVERFETCH, filters=_filters(audience), match=match)
     if not hits:
         return []
-    translations = _translations(audience).in_bulk([h.id for h in hits])
-    best: dict[int, tuple[float, ArticleTranslation]] = {}
-    for hit in hits:
-        translation = translations.get(hit.id)
-        if translation is None:
-            continue
-        article_id = translation.article_id
-        if article_id not in best:
-            best[article_id] = (hit.score, translation)
-    ordered = list(best.values())[:limit]
-    wanted = _versions_in(
-        [t.article_id for _score, t in ordered if t.language != language], language, audience
+    # Which article each hit is a version of: only the small columns of up to 40 rows.
+    found = dict(
+        _translations(audience)
+        .filter(pk__in=[h.id for h in hits])
+        .values_list("pk", "article_id")
     )
+    best: dict[int, tuple[float, int]] = {}
+    for hit in hits:
+        article_id = found.get(hit.id)
+        if article_id is not None and article_id not in best:
+            best[article_id] = (hit.score, hit.id)
+    ordered = list(best.items())[:limit]
+    # The version to show: the reader's language where the audience may read it. Looked up
+    # through the (article, language) index alone (a join to the articles would let SQLite
+    # read every version in that language); the article's visibility is the hit's.
+    shown_ids = {
+        article_id: translation_id
+        for article_id, translation_id, status in ArticleTranslation.objects.filter(
+            article_id__in=[a for a, _hit in ordered], language=language
+        ).values_list("article_id", "pk", "status")
+        if audience == STAFF or status == ArticleStatus.PUBLISHED
+    }
+    chosen = {a: shown_ids.get(a, translation_id) for a, (_score, translation_id) in ordered}
+    translations = _translations(audience).in_bulk(list(chosen.values()))
     result = []
-    for score, translation in ordered:
-        shown = wanted.get(translation.article_id, translation)
+    for article_id, (score, _translation_id) in ordered:
+        shown = translations.get(chosen[article_id])
+        if shown is None:  # deleted meanwhile
+            continue
         result.append(
             ArticleHit(
                 translation=shown,
@@ -102,32 +115,6 @@ def search_articles(
             )
         )
     return result
-
-
-def _versions_in(
-    article_ids: list[int], language: str, audience: str
-) -> dict[int, ArticleTranslation]:
-    """Return the ``language`` versions of these articles that ``audience`` may read.
-
-    Looked up through the (article, language) index alone; the audience's conditions are
-    checked on the few rows found (joined conditions let SQLite pick the language index and
-    read every version in that language).
-    """
-    if not article_ids:
-        return {}
-    rows = ArticleTranslation.objects.filter(
-        article_id__in=article_ids, language=language
-    ).select_related("article", "article__category")
-    return {t.article_id: t for t in rows if _readable(t, audience)}
-
-
-def _readable(translation: ArticleTranslation, audience: str) -> bool:
-    if audience == STAFF:
-        return True
-    return (
-        translation.status == ArticleStatus.PUBLISHED
-        and translation.article.visibility == Visibility.PUBLIC
-    )
 
 
 def reader_version(article: Article, language: str, *, audience: str = PUBLIC):

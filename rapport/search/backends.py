@@ -169,16 +169,23 @@ def count(name: str, connection=default_connection) -> int:
 # --- Reading -----------------------------------------------------------------------------------
 
 
+# Fields a search looks in: the whole text, or only the title and keywords (the first tier).
+ALL_FIELDS = "all"
+HEAD_FIELDS = "head"
+# With filters, the best ``limit`` x this many documents are first read without them.
+PROBE = 4
+
+
 def _fts5_query(
-    groups: list[list[str]], filters: list[str], filtered: bool, match: str = "all"
+    groups: list[list[str]], filters: list[str], fields: str = ALL_FIELDS, match: str = "all"
 ) -> str:
     def quote(term: str) -> str:
         # An alternative of several parts (a split compound) needs every part.
         parts = ['"{}"'.format(p.replace('"', '""')) for p in term.split()]
         return parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
 
-    # With filters the words are looked for in the text fields only, never among the tokens.
-    scope = "{title keywords body} : " if filtered else ""
+    # Words are looked for in the text fields only, never among the filter tokens.
+    scope = "{title keywords} : " if fields == HEAD_FIELDS else "{title keywords body} : "
     parts = [scope + "(" + " OR ".join(quote(t) for t in group) + ")" for group in groups]
     text = (" AND " if match == "all" else " OR ").join(parts)
     if match != "all" and len(parts) > 1:
@@ -187,9 +194,10 @@ def _fts5_query(
 
 
 def _tsquery(
-    groups: list[list[str]], filters: list[str], filtered: bool, match: str = "all"
+    groups: list[list[str]], filters: list[str], fields: str = ALL_FIELDS, match: str = "all"
 ) -> str:
-    weights = ":ABC" if filtered else ""
+    # Weights: title A, keywords B, body C, filter tokens D.
+    weights = ":AB" if fields == HEAD_FIELDS else ":ABC"
 
     def quote(term: str) -> str:
         parts = [
@@ -217,6 +225,18 @@ def search(
     """Return documents with a term of every group (``match="any"``: of any group) and every
     filter key, best first (``order="rank"``) or newest first (``order="id"``: highest id
     first, without ranking). A term with spaces needs each of its parts.
+
+    Ranking has two tiers: documents whose title and keywords alone hold the query (every
+    group, or any with ``match="any"``) come first, by BM25 (``ts_rank`` on PostgreSQL);
+    then the others, by the same score over all fields. ``Hit.score`` is the score within
+    the tier. Only the tier needed is ranked, so a common word found in 15,000 texts but
+    5,000 titles ranks 5,000 documents.
+
+    With filters, the best ``limit * PROBE`` documents are first found without them and
+    checked against the stored filter tokens: the filter keys that almost every document
+    carries (published, public) would otherwise cost a long list merge on every search.
+    When too few pass (a rare filter), the search runs again with the filters in the query.
+    The result is the same either way.
     """
     groups = [[" ".join(t.split()) for t in group if t and t.strip()] for group in groups]
     groups = [group for group in groups if group]
@@ -225,42 +245,90 @@ def search(
     tokens = [filter_token(key) for key in filters or ()]
     if tokens and not _has_filters(name):
         raise ValueError(f"index {name!r} has no filters")
-    quoted = connection.ops.quote_name(table(name))
     with connection.cursor() as cursor:
-        if _vendor(connection) == "sqlite":
-            zeros = (0.0, 0.0) if _has_filters(name) else (0.0,)
-            weights = ", ".join(str(w) for w in (*WEIGHTS, *zeros))
-            if order == "id":
-                sql = (
-                    f"SELECT rowid, 0 FROM {quoted} WHERE {quoted} MATCH %s"  # noqa: S608
-                    " ORDER BY rowid DESC LIMIT %s"
-                )
-            else:
-                sql = (
-                    f"SELECT rowid, -bm25({quoted}, {weights}) AS score FROM {quoted}"  # noqa: S608
-                    f" WHERE {quoted} MATCH %s ORDER BY score DESC, rowid DESC LIMIT %s"
-                )
-            cursor.execute(sql, [_fts5_query(groups, tokens, _has_filters(name), match), limit])
-        else:
-            # Weights of D, C, B, A: body (C), keywords (B) and title (A) as in WEIGHTS.
-            top = max(WEIGHTS)
-            weights = "{" + ", ".join(["0", *(str(w / top) for w in reversed(WEIGHTS))]) + "}"
-            if order == "id":
-                sql = (
-                    f"SELECT id, 0 FROM {quoted} WHERE vector @@ to_tsquery('simple', %s)"  # noqa: S608
-                    " ORDER BY id DESC LIMIT %s"
-                )
-                cursor.execute(sql, [_tsquery(groups, tokens, _has_filters(name), match), limit])
-            else:
-                sql = (
-                    f"SELECT id, ts_rank(%s::float4[], vector, query) AS score"  # noqa: S608
-                    f" FROM {quoted}, to_tsquery('simple', %s) query WHERE vector @@ query"
-                    " ORDER BY score DESC, id DESC LIMIT %s"
-                )
-                cursor.execute(
-                    sql, [weights, _tsquery(groups, tokens, _has_filters(name), match), limit]
-                )
-        return [Hit(id=row[0], score=float(row[1])) for row in cursor.fetchall()]
+        if order == "id":
+            return _newest(cursor, name, groups, tokens, match, limit, connection)
+        if tokens:
+            probe = _ranked(cursor, name, groups, [], match, limit * PROBE, connection)
+            kept = _carrying(cursor, name, probe, tokens, connection)
+            if len(kept) >= limit or len(probe) < limit * PROBE:
+                return kept[:limit]
+        return _ranked(cursor, name, groups, tokens, match, limit, connection)
+
+
+def _newest(cursor, name, groups, tokens, match, limit, connection) -> list[Hit]:
+    quoted = connection.ops.quote_name(table(name))
+    if _vendor(connection) == "sqlite":
+        sql = (
+            f"SELECT rowid, 0 FROM {quoted} WHERE {quoted} MATCH %s"  # noqa: S608
+            " ORDER BY rowid DESC LIMIT %s"
+        )
+        cursor.execute(sql, [_fts5_query(groups, tokens, ALL_FIELDS, match), limit])
+    else:
+        sql = (
+            f"SELECT id, 0 FROM {quoted} WHERE vector @@ to_tsquery('simple', %s)"  # noqa: S608
+            " ORDER BY id DESC LIMIT %s"
+        )
+        cursor.execute(sql, [_tsquery(groups, tokens, ALL_FIELDS, match), limit])
+    return [Hit(id=row[0], score=0.0) for row in cursor.fetchall()]
+
+
+def _ranked(cursor, name, groups, tokens, match, limit, connection) -> list[Hit]:
+    """The best ``limit`` documents: the first tier (title and keywords), then the rest."""
+    hits = _rank_query(cursor, name, groups, tokens, match, limit, HEAD_FIELDS, connection)
+    if len(hits) < limit:
+        hits += _rank_query(
+            cursor, name, groups, tokens, match, limit - len(hits), ALL_FIELDS, connection
+        )
+    return hits
+
+
+def _rank_query(cursor, name, groups, tokens, match, limit, fields, connection) -> list[Hit]:
+    """Rank one tier: ``HEAD_FIELDS`` matches, or ``ALL_FIELDS`` matches that are not."""
+    quoted = connection.ops.quote_name(table(name))
+    if _vendor(connection) == "sqlite":
+        zeros = (0.0, 0.0) if _has_filters(name) else (0.0,)
+        weights = ", ".join(str(w) for w in (*WEIGHTS, *zeros))
+        query = _fts5_query(groups, tokens, fields, match)
+        if fields == ALL_FIELDS:
+            query = f"({query}) NOT ({_fts5_query(groups, [], HEAD_FIELDS, match)})"
+        sql = (
+            f"SELECT rowid, -bm25({quoted}, {weights}) AS score FROM {quoted}"  # noqa: S608
+            f" WHERE {quoted} MATCH %s ORDER BY score DESC, rowid DESC LIMIT %s"
+        )
+        cursor.execute(sql, [query, limit])
+    else:
+        # Weights of D, C, B, A: body (C), keywords (B) and title (A) as in WEIGHTS.
+        top = max(WEIGHTS)
+        weights = "{" + ", ".join(["0", *(str(w / top) for w in reversed(WEIGHTS))]) + "}"
+        condition = "vector @@ query"
+        params = [weights, _tsquery(groups, tokens, fields, match)]
+        if fields == ALL_FIELDS:
+            condition += " AND NOT vector @@ to_tsquery('simple', %s)"
+            params.append(_tsquery(groups, [], HEAD_FIELDS, match))
+        sql = (
+            f"SELECT id, ts_rank(%s::float4[], vector, query) AS score"  # noqa: S608
+            f" FROM {quoted}, to_tsquery('simple', %s) query WHERE {condition}"
+            " ORDER BY score DESC, id DESC LIMIT %s"
+        )
+        cursor.execute(sql, [*params, limit])
+    return [Hit(id=row[0], score=float(row[1])) for row in cursor.fetchall()]
+
+
+def _carrying(cursor, name, hits, tokens, connection) -> list[Hit]:
+    """Keep the hits whose stored filter tokens include all of ``tokens``, in order."""
+    if not hits:
+        return []
+    quoted = connection.ops.quote_name(table(name))
+    key = "rowid" if _vendor(connection) == "sqlite" else "id"
+    marks = ", ".join(["%s"] * len(hits))
+    cursor.execute(
+        f"SELECT {key}, filters FROM {quoted} WHERE {key} IN ({marks})",  # noqa: S608
+        [hit.id for hit in hits],
+    )
+    carried = {row[0]: set(row[1].split()) for row in cursor.fetchall()}
+    wanted = set(tokens)
+    return [hit for hit in hits if wanted <= carried.get(hit.id, set())]
 
 
 def vocabulary(name: str, connection=default_connection) -> list[str]:

@@ -6,11 +6,14 @@ query's variant terms, so "Rückgaben" marks "Rückgabe" and "Rueckgabe" alike.
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.utils.html import escape
 
 from rapport.search.text import LANGUAGES, STEMMERS, WORD, query_groups, term
 
+# Words whose match a query's matcher remembers.
+MATCHER_WORDS = 20_000
 SENTENCE = re.compile(r"(?<=[.!?:;])\s+|\n+")
 
 
@@ -21,16 +24,22 @@ class Passage:
     start: int  # index of the passage among the text's sentences
 
 
+@lru_cache(maxsize=8)
 def _matcher(query: str, language: str):
+    """Return the query's groups and a function giving a word's group (or None); each
+    word's answer is remembered, as a text repeats its words and a page its query."""
     groups = [set(group) for group in query_groups(query)]
     languages = (language,) if language in STEMMERS else LANGUAGES
+    known: dict[str, int | None] = {}
 
     def group_of(word: str) -> int | None:
+        if word in known:
+            return known[word]
         terms = {term(word, lang) for lang in languages}
-        for index, group in enumerate(groups):
-            if terms & group:
-                return index
-        return None
+        found = next((i for i, group in enumerate(groups) if terms & group), None)
+        if len(known) < MATCHER_WORDS:
+            known[word] = found
+        return found
 
     return groups, group_of
 

@@ -51,3 +51,31 @@ def test_replacing_a_document_forgets_its_old_text():
 def test_a_filter_on_an_index_without_filters_is_refused():
     with pytest.raises(ValueError):
         search("conversations", "x", filters=["statuspublished"])
+
+
+def test_documents_with_every_word_in_title_or_keywords_come_first():
+    put(
+        # Both words many times in a short text: the best BM25 score of the three.
+        Document(1, "en", "Cards", "", "gift card gift card gift card", ()),
+        Document(2, "en", "Gift card", "", "", ()),
+        Document(3, "en", "Gift", "card", "", ()),
+        Document(4, "en", "Vouchers", "", "a gift for a friend", ()),
+    )
+    hits = ids("gift card")
+    assert hits[2] == 1 and sorted(hits[:2]) == [2, 3]
+    assert ids("gift card", match="any")[:2] == hits[:2]
+    assert ids("gift card", match="any")[2:] == [1, 4]
+    # The second tier alone is asked for when the first holds too few.
+    assert ids("gift card", limit=1) == [hits[0]]
+
+
+def test_a_rare_filter_finds_its_documents_behind_many_others():
+    # Far more documents than the unfiltered first look reads rank above the one wanted.
+    put(
+        *(Document(i, "en", "Warranty", "", "", ("statuspublished",)) for i in range(1, 61)),
+        Document(61, "en", "Other", "", "warranty", ("statusdraft",)),
+        Document(62, "en", "Other", "", "warranty", ("statuspublished",)),
+    )
+    assert ids("warranty", filters=["statusdraft"], limit=5) == [61]
+    assert ids("warranty", filters=["statuspublished"], limit=3) == [60, 59, 58]
+    assert len(ids("warranty", filters=["statuspublished"], limit=100)) == 61
