@@ -346,6 +346,12 @@ def measure(*, articles: int | None = None, quality_only: bool = False) -> dict:
     else:
         imported = 0
     result: dict = {"imported": imported, "import_seconds": round(time.perf_counter() - started, 2)}
+    # The worker embeds new passages (E5) after an import; here it is done before asking.
+    from rapport.assistant.retrieval import embed_articles
+
+    started = time.perf_counter()
+    result["embedded_passages"] = embed_articles()
+    result["embed_seconds"] = round(time.perf_counter() - started, 1)
     dev = read_questions(HELPCENTER / "questions_dev.jsonl")
     result["dev"] = evaluate(dev)
     if OWN_QUESTIONS.exists():

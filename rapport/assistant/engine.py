@@ -82,7 +82,8 @@ class Answer:
 
 
 # Below this confidence the assistant hands over (tuned on the dev questions; see
-# ``bench.assistant``). The confidence is the best article's combined score (about 0 to 1.6).
+# ``bench.assistant``). The confidence is the best ``confidence`` signal of the articles
+# found (words and USE, ``retrieval.WEIGHTS``; about 0 to 1.6).
 CONFIDENCE_THRESHOLD = 0.45
 # Without embeddings only words count, and scores are lower.
 LEXICAL_ONLY_THRESHOLD = 0.25
@@ -107,18 +108,19 @@ def answer(question: str, *, language: str = "") -> Answer:
         return Answer(question, language, [], "", 0.0, True, Reason.EMPTY)
     verdict = rules.judge(question)
     matches = retrieval.retrieve(question, language=language, limit=MAX_ARTICLES)
+    shown = [retrieval.shown_version(m, language) for m in matches]
     candidates = [
         Candidate(
             slug=m.slug,
-            translation_id=retrieval.shown_version(m, language).id,
-            language=retrieval.shown_version(m, language).language,
-            title=retrieval.shown_version(m, language).title,
+            translation_id=entry.id,
+            language=entry.language,
+            title=entry.title,
             score=m.score,
             signals=dict(m.signals),
         )
-        for m in matches
+        for m, entry in zip(matches, shown, strict=True)
     ]
-    confidence = matches[0].score if matches else 0.0
+    confidence = max((m.signals["confidence"] for m in matches), default=0.0)
     semantic = any("topic" in m.signals and m.signals["topic"] for m in matches)
     threshold = CONFIDENCE_THRESHOLD if semantic else LEXICAL_ONLY_THRESHOLD
     signals: dict[str, Any] = {

