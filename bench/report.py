@@ -46,6 +46,8 @@ Server time per request, measured in-process (see below), {requests} requests pe
 
 {assistant}
 
+{sentiment}
+
 ## Targets
 
 {verdict}
@@ -65,7 +67,8 @@ Environment variables: `BENCH_CONVERSATIONS` (default 1,000,000; 0 skips the hel
 (default 10), `BENCH_REQUESTS` per scenario (default 200; 40 below 100,000 customers),
 `BENCH_IMPORT_ROWS` (default 100,000; 10,000 below 100,000 customers), `BENCH_DIR` (default `var/bench/`), `BENCH_REUSE=1` (keep an existing database of the
 same size instead of generating it again), `BENCH_OUTPUT` (default `bench/results.json`),
-`BENCH_DOCS` (default this file; empty to leave it alone). A smoke run with other settings
+`BENCH_DOCS` (default this file; empty to leave it alone), `BENCH_SENTIMENT=0` (skip the
+sentiment measurement). A smoke run with other settings
 overwrites this file too, so set `BENCH_DOCS=` for experiments.
 
 ## What is measured
@@ -153,6 +156,8 @@ def _verdict(results: dict) -> str:
         "assistant_handoff_rate_answerable": "answerable questions handed over (dev set)",
         "assistant_answer_p95_ms": "assistant answer time (p95)",
         "assistant_search_p95_ms": "help-centre search time with 100,000 articles (p95)",
+        "sentiment_macro_f1_de": "sentiment macro-F1, German (test split)",
+        "sentiment_macro_f1_en": "sentiment macro-F1, English (test split)",
     }
     reasons = {
         "demo_customers_per_second": (
@@ -203,6 +208,8 @@ def _verdict(results: dict) -> str:
             default = (
                 "see the knowledge base and assistant section above."
                 if key.startswith("assistant_")
+                else "see the sentiment section above."
+                if key.startswith("sentiment_")
                 else "see the slowest queries above."
             )
             reason = reasons.get(key, default)
@@ -279,6 +286,73 @@ def _assistant_section(results: dict) -> str:
         "",
         "Again: `.venv/bin/python -m bench.assistant` (add `--quality-only` to skip the"
         " 100,000 articles).",
+    ]
+    return "\n".join(lines)
+
+
+def _sentiment_section(results: dict) -> str:
+    """Sentiment scoring (``bench.sentiment``): quality per language on both splits, speed."""
+    data = results.get("sentiment") or {}
+    if not data:
+        return ""
+    if data.get("error"):
+        return "## Sentiment\n\nNot measured: " + data["error"][-500:]
+    targets, met = data.get("targets") or {}, data.get("met") or {}
+    test, dev = data.get("test") or {}, data.get("dev") or {}
+    detected = data.get("test_detected_language") or {}
+    speed = data.get("throughput") or {}
+    lines = [
+        "## Sentiment",
+        "",
+        "`rapport.sentiment.scoring.analyze` on our labelled texts"
+        " (`rapport/sentiment/tests/data/labelled_{de,en}.jsonl`: reviews, questions,"
+        " complaints, thanks, mentions, survey comments, sarcasm, negation, mixed). Lexicons,"
+        " weights and the neutral band were tuned on the dev split only; the test split is"
+        " the result. Macro-F1 is the mean F1 of negative, neutral and positive.",
+        "",
+        "| language | test n | test accuracy | test macro-F1 | F1 neg / neu / pos (test)"
+        " | dev macro-F1 (tuning) | test macro-F1, language detected | target | met |",
+        "|---|---:|---:|---:|---|---:|---:|---:|---|",
+    ]
+    for language in ("de", "en"):
+        figures = test.get(language) or {}
+        per_class = figures.get("per_class") or {}
+        f1s = " / ".join(
+            _pct((per_class.get(label) or {}).get("f1"))
+            for label in ("negative", "neutral", "positive")
+        )
+        lines.append(
+            f"| {language} | {_fmt(figures.get('n'))} | {_pct(figures.get('accuracy'))} |"
+            f" {_pct(figures.get('macro_f1'))} | {f1s} |"
+            f" {_pct((dev.get(language) or {}).get('macro_f1'))} |"
+            f" {_pct((detected.get(language) or {}).get('macro_f1'))} |"
+            f" >= {_pct(targets.get(f'macro_f1_{language}'))} |"
+            f" {_met(met.get(f'macro_f1_{language}'))} |"
+        )
+    kinds = sorted(
+        {k for lang in test.values() if isinstance(lang, dict) for k in lang.get("by_kind") or {}}
+    )
+    if kinds:
+        lines += ["", "| test accuracy by kind | de | en |", "|---|---:|---:|"]
+        for kind in kinds:
+            cells = []
+            for language in ("de", "en"):
+                figures = ((test.get(language) or {}).get("by_kind") or {}).get(kind) or {}
+                cells.append(
+                    f"{_pct(figures.get('accuracy'))} (n={figures.get('n', 0)})" if figures else "–"
+                )
+            lines.append(f"| {kind} | {cells[0]} | {cells[1]} |")
+    lines += [
+        "",
+        "Speed on one core: "
+        + ", ".join(
+            f"{language} {_fmt((speed.get(language) or {}).get('texts_per_second'))} texts/s"
+            f" (mean {_fmt((speed.get(language) or {}).get('mean_chars'))} characters)"
+            for language in ("de", "en")
+        )
+        + ".",
+        "",
+        "Again: `.venv/bin/python -m bench.sentiment` (prints JSON, aggregate figures only).",
     ]
     return "\n".join(lines)
 
@@ -473,6 +547,7 @@ def render_markdown(results: dict) -> str:
         slow=slow_text,
         helpdesk=_helpdesk_section(results),
         assistant=_assistant_section(results),
+        sentiment=_sentiment_section(results),
         verdict=_verdict(results),
         load=" / ".join(_fmt(v) for v in (machine.get("load") or [None])),
     )

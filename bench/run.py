@@ -23,6 +23,8 @@ measurements of ``bench.mail_pipeline`` and ``bench.chat_latency`` when those ex
 ``BENCH_SCENARIO_SECONDS`` (default 60) bounds each helpdesk page scenario (at least 20
 requests; the results say when a scenario stopped early) and ``BENCH_MAIL_SECONDS`` (default
 400) the mail measurement (a 20-message probe decides whether the full run fits).
+
+Sentiment scoring (``bench.sentiment``, no database) runs last; ``BENCH_SENTIMENT=0`` skips it.
 """
 
 import json
@@ -514,6 +516,10 @@ def main() -> int:
     if os.environ.get("BENCH_ASSISTANT", "1") != "0":
         print("Measuring the knowledge base and the assistant ...", flush=True)
         assistant = measure_assistant(directory)
+    sentiment = {}
+    if os.environ.get("BENCH_SENTIMENT", "1") != "0":
+        print("Measuring sentiment scoring ...", flush=True)
+        sentiment = measure_sentiment()
     load.append(round(os.getloadavg()[0], 2))
     results = {
         "machine": machine_info() | {"load": load},
@@ -526,11 +532,14 @@ def main() -> int:
         "mail": mail,
         "chat": chat,
         "assistant": assistant,
+        "sentiment": sentiment,
         "targets": TARGETS | helpdesk_bench.TARGETS,
     }
     results["met"] = evaluate(results) | helpdesk_bench.evaluate(results)
     for key, value in (assistant.get("met") or {}).items():
         results["met"][f"assistant_{key}"] = value
+    for key, value in (sentiment.get("met") or {}).items():
+        results["met"][f"sentiment_{key}"] = value
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     print(f"Wrote {output}")
@@ -555,10 +564,23 @@ def measure_assistant(directory: Path) -> dict:
     if done.returncode != 0 or not output.exists():
         return {"error": (done.stderr or done.stdout)[-2000:]}
     result = json.loads(output.read_text(encoding="utf-8"))
-    for name in ("dev", "own"):  # the per-question misses stay in the child's output file
+    for name in ("dev", "own", "blind"):  # the per-question misses stay in the child's output file
         if isinstance(result.get(name), dict):
             result[name].pop("misses", None)
     return result
+
+
+def measure_sentiment() -> dict:
+    """Run ``bench.sentiment`` in a child process (no database); return its figures."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.sentiment"], capture_output=True, text=True, cwd=ROOT
+    )
+    if done.returncode != 0:
+        return {"error": (done.stderr or done.stdout)[-2000:]}
+    try:
+        return json.loads(done.stdout)
+    except ValueError:
+        return {"error": done.stdout[-2000:]}
 
 
 def render_summary(results: dict) -> str:

@@ -1,0 +1,1 @@
+"""Offline, explained sentiment of short customer texts in German and English."""
