@@ -803,7 +803,8 @@ def merge_customers(
     Empty profile fields of the survivor are filled from the merged customer; the names in
     ``take_fields`` are taken from the merged customer even where the survivor has a value.
     Contact points, consent records, timeline events, orders, tags and custom field values move
-    to the survivor. A snapshot of the merged profile is kept in ``CustomerMerge``.
+    to the survivor, and so does every other app's row of the merged customer (conversations,
+    chats, survey answers). A snapshot of the merged profile is kept in ``CustomerMerge``.
     """
     from rapport.commerce.models import Order
 
@@ -849,6 +850,7 @@ def merge_customers(
     ConsentRecord.objects.filter(customer=merged).update(customer=survivor)
     TimelineEvent.objects.filter(customer=merged).update(customer=survivor)
     Order.objects.filter(customer=merged).update(customer=survivor)
+    _move_related_rows(merged, survivor)
     survivor.tags.add(*merged.tags.all())
     survivor.save()
     record = CustomerMerge.objects.create(
@@ -869,6 +871,23 @@ def merge_customers(
     )
     merged.delete()
     return survivor
+
+
+def _move_related_rows(merged: Customer, survivor: Customer) -> None:
+    """Point every other app's rows of ``merged`` at ``survivor`` (conversations, chats,
+    survey answers, ...), so that deleting ``merged`` loses nothing. One-to-one rows need a
+    merge rule of their own app and are left to it."""
+    relations = [
+        f
+        for f in Customer._meta.get_fields(include_hidden=True)
+        if f.auto_created and not f.concrete and f.one_to_many
+    ]
+    for relation in relations:
+        # Contact points are merged above; tag links (an automatic through table) too.
+        if relation.related_model is ContactPoint or relation.related_model._meta.auto_created:
+            continue
+        name = relation.field.name
+        relation.related_model._base_manager.filter(**{name: merged}).update(**{name: survivor})
 
 
 def _snapshot(customer: Customer) -> dict[str, Any]:

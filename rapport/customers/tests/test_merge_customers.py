@@ -153,3 +153,22 @@ def test_similar_names_are_looked_for_among_given_names_that_begin_alike(cast):
     found = {c.customer for c in duplicate_candidates(base)}
     assert ana in found
     assert hanna not in found  # one letter apart, but a different beginning is not compared
+
+
+def test_merge_moves_the_merged_customers_conversations_and_chats(cast, pair):
+    from rapport.chat.actions import start_chat
+    from rapport.chat.models import ChatSession
+    from rapport.helpdesk.models import Conversation
+    from rapport.helpdesk.tests.helpers import conversation_for
+
+    a, b = pair
+    conversation = conversation_for(b, subject="Broken charger")
+    session = start_chat(
+        name="Anna Schmidt", email="a.s@example.com", language="de", question="Hallo?"
+    ).session
+    assert session.customer_id == b.pk
+
+    survivor = merge_customers(actor=cast.manager, survivor=a, merged=b)
+
+    assert Conversation.objects.get(pk=conversation.pk).customer_id == survivor.pk
+    assert ChatSession.objects.get(pk=session.pk).customer_id == survivor.pk
