@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "rapport.webhooks",
     "rapport.kb",
     "rapport.assistant",
+    "rapport.feedback",
 ]
 
 MIDDLEWARE = [
@@ -325,3 +326,12 @@ MAIL_INBOUND_TOKEN = env("MAIL_INBOUND_TOKEN")
 # --- Service levels (slice "sla") -----------------------------------------------------------
 # Hours after solving when the customer is asked "did this solve it?"; 0 switches it off.
 SLA_FOLLOW_UP_HOURS = env_int("SLA_FOLLOW_UP_HOURS", 48)
+
+# --- Surveys (feedback) ---------------------------------------------------------------------
+# A customer is asked at most once in this many days, across all surveys.
+SURVEY_THROTTLE_DAYS = env_int("SURVEY_THROTTLE_DAYS", 30)
+# Days a survey link stays open.
+SURVEY_LINK_DAYS = env_int("SURVEY_LINK_DAYS", 30)
+# CSAT after a solved conversation: minutes to wait, then the customer's next contact hour.
+SURVEY_CSAT_ENABLED = env_bool("SURVEY_CSAT_ENABLED", True)
+SURVEY_CSAT_DELAY_MINUTES = env_int("SURVEY_CSAT_DELAY_MINUTES", 60)

@@ -31,6 +31,7 @@ urlpatterns = [
     path("kb/", include("rapport.kb.urls")),
     path("help/", include("rapport.kb.help_urls")),
     path("assistant/", include("rapport.assistant.urls")),
+    path("feedback/", include("rapport.feedback.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -359,6 +359,7 @@ class EventKind(models.TextChoices):
     SLA = "sla", _("SLA")
     ESCALATED = "escalated", _("escalated")
     NOTIFIED = "notified", _("customer notified")
+    SURVEY = "survey", _("survey answered")
 
 
 class ConversationEvent(models.Model):
