@@ -98,6 +98,17 @@ class Sentiment:
     language: str
     phrases: tuple[Phrase, ...]
 
+    def as_data(self, *, phrases: int = 5) -> dict:
+        """Return a JSON-able summary to store with a message or answer: label, score,
+        language and the strongest ``phrases`` as [text, weight] pairs."""
+        strongest = sorted(self.phrases, key=lambda p: -abs(p.weight))[:phrases]
+        return {
+            "label": self.label,
+            "score": round(self.score, 3),
+            "language": self.language,
+            "phrases": [[p.text, round(p.weight, 3)] for p in strongest],
+        }
+
 
 def analyze(text: str, *, language: str = "") -> Sentiment:
     """Return the sentiment of ``text`` in ``language`` ("de", "en"; other values: detected).

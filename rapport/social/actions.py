@@ -49,7 +49,7 @@ def ingest_social_message(*, source: SocialSource, item: SocialItem) -> Received
                 "in_reply_to": item.in_reply_to or "",
             }
         }
-        return receive_message(
+        received = receive_message(
             customer=customer,
             channel=Channel.SOCIAL,
             conversation=conversation,
@@ -63,6 +63,87 @@ def ingest_social_message(*, source: SocialSource, item: SocialItem) -> Received
                 {"reason": "social_" + item.type, "matched": handle} if conversation else None
             ),
         )
+        if item.type == "mention" and received.created:
+            alert_negative_mention(message=received.message)
+        return received
+
+
+def alert_negative_mention(*, message: Message) -> bool:
+    """Raise a public mention judged negative (``data["sentiment"]``) to the team: priority
+    high, an event, and an email to the team lead (else the active managers) with the
+    words that made it negative. Return whether it was raised."""
+    from rapport.helpdesk.actions import record_conversation_event, set_priority
+    from rapport.helpdesk.models import EventKind, Priority
+
+    sentiment = (message.data or {}).get("sentiment") or {}
+    if sentiment.get("label") != "negative":
+        return False
+    conversation = Conversation.objects.select_related("team__lead").get(pk=message.conversation_id)
+    if conversation.priority in (Priority.LOW, Priority.NORMAL):
+        set_priority(conversation=conversation, actor=None, priority=Priority.HIGH)
+    recipients = _alert_recipients(conversation)
+    record_conversation_event(
+        conversation=conversation,
+        kind=EventKind.ESCALATED,
+        message=message,
+        data={
+            "action": "negative_mention",
+            "score": sentiment.get("score"),
+            "phrases": [p[0] for p in sentiment.get("phrases", [])],
+            "users": [u.pk for u in recipients],
+        },
+    )
+    letters = [(user.email, *_alert_letter(user, message, sentiment)) for user in recipients]
+    transaction.on_commit(lambda: _send_alerts(letters))
+    return True
+
+
+def _alert_recipients(conversation: Conversation) -> list:
+    from rapport.accounts.models import Role, User
+
+    lead = conversation.team.lead if conversation.team_id else None
+    if lead is not None and lead.is_active and lead.email:
+        return [lead]
+    return list(
+        User.objects.filter(role=Role.MANAGER, is_active=True).exclude(email="").order_by("pk")
+    )
+
+
+def _alert_letter(user, message: Message, sentiment: dict) -> tuple[str, str]:
+    from django.conf import settings
+    from django.urls import reverse
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        values = {
+            "handle": message.sender_address or message.sender_name,
+            "network": ((message.data or {}).get("social") or {}).get("network", ""),
+            "number": message.conversation.number,
+        }
+        subject = gettext("Negative mention by %(handle)s on %(network)s") % values
+        why = ", ".join(p[0] for p in sentiment.get("phrases", [])) or "-"
+        link = settings.SITE_URL.rstrip("/") + reverse(
+            "helpdesk:conversation", args=[message.conversation_id]
+        )
+        text = "\n\n".join(
+            [
+                gettext("A public mention on %(network)s was judged negative:") % values,
+                message.shown_text,
+                gettext("Why: %(words)s (score %(score)s)")
+                % {"words": why, "score": sentiment.get("score")},
+                gettext("Conversation %(number)s: %(link)s") % {**values, "link": link},
+            ]
+        )
+    return subject, text
+
+
+def _send_alerts(letters: list[tuple[str, str, str]]) -> None:
+    from django.conf import settings
+    from django.core.mail import send_mail
+
+    for address, subject, text in letters:
+        send_mail(subject, text, settings.DEFAULT_FROM_EMAIL, [address])
 
 
 def _received_at(item: SocialItem):

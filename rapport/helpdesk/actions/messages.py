@@ -274,14 +274,25 @@ def _first_line(text: str) -> str:
 
 
 def build_message(*, conversation, created_at, **fields) -> Message:
-    """Return an unsaved message with its HTML sanitised (``attachments`` are stored after)."""
+    """Return an unsaved message with its HTML sanitised (``attachments`` are stored after).
+
+    A customer's own message carries its sentiment (``data["sentiment"]``: label, score and
+    the phrases that carried it), judged on the text as shown (quotes and signature cut).
+    """
     body_html = fields.pop("body_html", "")
-    return Message(
+    msg = Message(
         conversation=conversation,
         body_html=sanitize_html(body_html) if body_html else "",
         created_at=created_at,
         **fields,
     )
+    if msg.direction == Direction.INBOUND and msg.kind == MessageKind.NORMAL:
+        from rapport.sentiment.scoring import analyze
+
+        # The message's own language, not the conversation's: customers switch languages.
+        judged = analyze(msg.shown_text)
+        msg.data = {**(msg.data or {}), "sentiment": judged.as_data()}
+    return msg
 
 
 def _store_message(*, conversation, attachments, created_at, **fields) -> Message:
