@@ -86,6 +86,8 @@ INSTALLED_APPS = [
     "rapport.kb",
     "rapport.assistant",
     "rapport.feedback",
+    "rapport.reviews",
+    "rapport.metrics",
 ]
 
 MIDDLEWARE = [
@@ -335,3 +337,14 @@ SURVEY_LINK_DAYS = env_int("SURVEY_LINK_DAYS", 30)
 # CSAT after a solved conversation: minutes to wait, then the customer's next contact hour.
 SURVEY_CSAT_ENABLED = env_bool("SURVEY_CSAT_ENABLED", True)
 SURVEY_CSAT_DELAY_MINUTES = env_int("SURVEY_CSAT_DELAY_MINUTES", 60)
+# The survey after a solved conversation: "csat" or "ces".
+SURVEY_AFTER_SOLVE = env("SURVEY_AFTER_SOLVE", "csat")
+# CES after a self-service session whose answer the customer accepted.
+SURVEY_CES_AFTER_SELF_SERVICE = env_bool("SURVEY_CES_AFTER_SELF_SERVICE", True)
+# Relationship NPS (daily): customers active (an order or a conversation) within
+# SURVEY_ACTIVE_DAYS and not asked for an NPS within SURVEY_NPS_DAYS.
+SURVEY_NPS_ENABLED = env_bool("SURVEY_NPS_ENABLED", True)
+SURVEY_NPS_DAYS = env_int("SURVEY_NPS_DAYS", 90)
+SURVEY_ACTIVE_DAYS = env_int("SURVEY_ACTIVE_DAYS", 365)
+# The tag of the conversation opened to follow up a low answer.
+SURVEY_FOLLOW_UP_TAG = env("SURVEY_FOLLOW_UP_TAG", "survey-follow-up")

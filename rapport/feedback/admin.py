@@ -12,6 +12,16 @@ class SurveyInvitationAdmin(admin.ModelAdmin):
 
 @admin.register(SurveyResponse)
 class SurveyResponseAdmin(admin.ModelAdmin):
-    list_display = ("id", "kind", "score", "customer", "conversation", "answered_at", "changes")
+    list_display = (
+        "id",
+        "kind",
+        "score",
+        "customer",
+        "conversation",
+        "answered_at",
+        "changes",
+        "follow_up",
+        "loop_closed_at",
+    )
     list_filter = ("kind", "channel")
-    raw_id_fields = ("invitation", "customer", "conversation")
+    raw_id_fields = ("invitation", "customer", "conversation", "follow_up", "loop_closed_by")

@@ -63,6 +63,17 @@ REQUEST = _both(
     pgettext_lazy("formal", "We recently solved your request %(number)s (%(subject)s)."),
     pgettext_lazy("informal", "We recently solved your request %(number)s (%(subject)s)."),
 )
+# The subject of a survey emailed on its own (no conversation to reply in).
+SUBJECT = _both(
+    pgettext_lazy("formal", "A quick question from %(company)s"),
+    pgettext_lazy("informal", "A quick question from %(company)s"),
+)
+# The subject of the conversation opened to follow up a low answer; the customer may see
+# it in the portal and in the agent's reply.
+FOLLOW_UP_SUBJECT = _both(
+    pgettext_lazy("formal", "Your feedback"),
+    pgettext_lazy("informal", "Your feedback"),
+)
 # Words for the ends (and, for CSAT and CES, every point) of each scale.
 LABELS = {
     SurveyKind.CSAT: {
@@ -103,6 +114,22 @@ def choices(invitation: SurveyInvitation) -> list[tuple[int, str]]:
     return [(score, str(labels.get(score, ""))) for score in range(low, high + 1)]
 
 
+def survey_subject(invitation: SurveyInvitation) -> str:
+    """Return the subject of a survey emailed on its own, in the customer's language."""
+    from django.conf import settings
+
+    with translation.override(invitation.language or "en"):
+        return str(SUBJECT[form_of(invitation.customer)]) % {
+            "company": settings.HELPDESK_COMPANY_NAME
+        }
+
+
+def follow_up_subject(customer, language: str) -> str:
+    """Return the subject of a follow-up conversation, in ``language``."""
+    with translation.override(language or "en"):
+        return str(FOLLOW_UP_SUBJECT[form_of(customer)])
+
+
 def invitation_letter(invitation: SurveyInvitation) -> tuple[str, str]:
     """Return the invitation email as (plain text, HTML), a link per answer."""
     from rapport.feedback.actions import invitation_url
@@ -123,7 +150,7 @@ def invitation_letter(invitation: SurveyInvitation) -> tuple[str, str]:
             (score, label, invitation_url(invitation, score))
             for score, label in choices(invitation)
         ]
-        text_lines = [f"{hello},", "", intro, "", asked, ""]
+        text_lines = [f"{hello},", ""] + ([intro, ""] if intro else []) + [asked, ""]
         text_lines += [f"{s}{' - ' + label if label else ''}: {url}" for s, label, url in options]
         text_lines += ["", footer]
         buttons = " ".join(

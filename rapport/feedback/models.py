@@ -5,6 +5,7 @@ self-service session, or on a schedule); its signed link lets the customer answe
 a later click changes that one answer instead of adding another. KPIs count answers.
 """
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +19,15 @@ class SurveyKind(models.TextChoices):
 
 # The scale of each kind: lowest and highest score.
 SCALES = {SurveyKind.CSAT: (1, 5), SurveyKind.NPS: (0, 10), SurveyKind.CES: (1, 7)}
+
+
+# Answers that call for a follow-up: NPS detractors, dissatisfied (CSAT) or struggling (CES).
+LOW_SCORES = {SurveyKind.CSAT: 2, SurveyKind.NPS: 6, SurveyKind.CES: 2}
+
+
+def is_low(kind: str, score: int) -> bool:
+    """Return whether ``score`` on a ``kind`` survey is low enough to follow up."""
+    return score <= LOW_SCORES[kind]
 
 
 class Trigger(models.TextChoices):
@@ -112,8 +122,46 @@ class SurveyResponse(models.Model):
     answered_at = models.DateTimeField(_("answered at"), default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Closing the loop on a low answer: the helpdesk conversation opened for it (once per
+    # answer: ``follow_up_opened_at`` stays when the conversation is deleted, so none is
+    # opened again), what was done there, and by whom.
+    follow_up = models.ForeignKey(
+        "helpdesk.Conversation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="survey_follow_ups",
+        verbose_name=_("follow-up"),
+    )
+    follow_up_opened_at = models.DateTimeField(_("follow-up opened"), null=True, blank=True)
+    # Set while the answer, changed after the follow-up opened, is no longer low.
+    improved_at = models.DateTimeField(_("answer improved"), null=True, blank=True)
+    # The internal notes this app wrote into the follow-up: never taken as its outcome.
+    follow_up_notes = models.JSONField(default=list, blank=True)
+    loop_closed_at = models.DateTimeField(_("loop closed"), null=True, blank=True)
+    loop_outcome = models.TextField(_("what was done"), blank=True)
+    loop_closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("loop closed by"),
+    )
+
     class Meta:
-        indexes = [models.Index(fields=["kind", "answered_at"], name="feedback_response_kind")]
+        indexes = [
+            models.Index(fields=["kind", "answered_at"], name="feedback_response_kind"),
+            models.Index(
+                fields=["follow_up"],
+                condition=models.Q(follow_up__isnull=False, loop_closed_at__isnull=True),
+                name="feedback_open_loops",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.score}"
+
+    @property
+    def is_low(self) -> bool:
+        return is_low(self.kind, self.score)

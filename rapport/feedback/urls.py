@@ -6,4 +6,5 @@ app_name = "feedback"
 
 urlpatterns = [
     path("s/<str:token>/", views.answer, name="answer"),
+    path("portal/<int:invitation_id>/", views.portal_answer, name="portal_answer"),
 ]

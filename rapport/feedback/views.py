@@ -1,18 +1,23 @@
 """The customer's survey page, reached through the signed link of an invitation."""
 
-from django.http import HttpRequest, HttpResponse
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
-from django.views.decorators.http import require_http_methods
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
 
-from rapport.feedback import letters
+from rapport.feedback import letters, queries
 from rapport.feedback.actions import (
     SurveyError,
     add_comment,
     invitation_from_token,
     record_answer,
 )
-from rapport.feedback.models import SCALES, SurveyResponse
+from rapport.feedback.models import SCALES, SurveyChannel, SurveyInvitation, SurveyResponse
 
 ERROR_STATUS = {"invalid_link": 400, "gone": 404, "expired": 410, "not_sent": 404}
 
@@ -75,3 +80,35 @@ def _score(value, kind) -> int | None:
     except (TypeError, ValueError):
         return None
     return score if low <= score <= high else None
+
+
+@require_POST
+def portal_answer(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    """Record a score or comment given on the customer's own conversation page in the portal."""
+    from rapport.portal.queries import portal_customer
+
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), reverse("portal:login"))
+    customer = portal_customer(request.user)
+    if customer is None:
+        raise PermissionDenied
+    try:
+        invitation = queries.portal_invitation(customer, invitation_id)
+    except SurveyInvitation.DoesNotExist:
+        raise Http404 from None
+    try:
+        if request.POST.get("action") == "comment":
+            add_comment(invitation=invitation, comment=request.POST.get("comment", ""))
+            messages.success(request, _("Thank you for your comment."))
+        else:
+            record_answer(
+                invitation=invitation,
+                score=request.POST.get("score"),
+                channel=SurveyChannel.PORTAL,
+            )
+            messages.success(request, _("Thank you: your answer is saved."))
+    except SurveyError as problem:
+        messages.error(request, problem.message)
+    if invitation.conversation_id:
+        return redirect("portal:conversation", conversation_id=invitation.conversation_id)
+    return redirect("portal:home")

@@ -17,6 +17,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from rapport.feedback.queries import conversation_survey_panel
 from rapport.helpdesk.actions import HelpdeskError
 from rapport.helpdesk.models import Attachment, Conversation
 from rapport.portal import actions, queries
@@ -188,6 +189,7 @@ def _render_conversation(request, conversation, form, status=200):
             "thread": queries.portal_messages(conversation),
             "form": form,
             "company": settings.HELPDESK_COMPANY_NAME,
+            "survey": conversation_survey_panel(request.customer, conversation),
         },
         status=status,
     )
