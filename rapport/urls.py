@@ -32,6 +32,8 @@ urlpatterns = [
     path("help/", include("rapport.kb.help_urls")),
     path("assistant/", include("rapport.assistant.urls")),
     path("feedback/", include("rapport.feedback.urls")),
+    path("reviews/", include("rapport.reviews.urls")),
+    path("metrics/", include("rapport.metrics.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
