@@ -135,7 +135,7 @@ def _open_follow_up(response: SurveyResponse, now: datetime) -> None:
     response.follow_up = follow_up
     response.follow_up_opened_at = now
     response.save(update_fields=["follow_up", "follow_up_opened_at", "updated_at"])
-    _add_note(response, _first_note(response), author=owner)
+    _add_note(response, _first_note(response))
 
 
 def _first_note(response: SurveyResponse) -> str:
@@ -170,27 +170,16 @@ def _staff_text(template: str, **values) -> str:
         return _(template) % values
 
 
-def _add_note(response: SurveyResponse, text: str, *, author=None) -> None:
+def _add_note(response: SurveyResponse, text: str) -> None:
     """Write an internal note into the follow-up and remember it is ours (not an outcome).
 
-    ``add_internal_note`` needs an author: the follow-up's owner, else its assignee, else
-    the first active manager or administrator. Without any, the survey event on the
-    follow-up carries the facts alone.
+    The note is written by the system (no author): it states facts, and the outcome of
+    the loop is what a person writes afterwards.
     """
-    from rapport.accounts.models import Role, User
     from rapport.helpdesk.actions import add_internal_note
 
     follow_up = response.follow_up
-    author = author or follow_up.assignee
-    if author is None:
-        author = (
-            User.objects.filter(is_active=True, role__in=(Role.MANAGER, Role.ADMIN))
-            .order_by("pk")
-            .first()
-        )
-    if author is None:
-        return
-    note = add_internal_note(conversation=follow_up, author=author, body_text=text)
+    note = add_internal_note(conversation=follow_up, author=None, body_text=text)
     response.follow_up_notes = [*response.follow_up_notes, note.pk]
     response.save(update_fields=["follow_up_notes", "updated_at"])
 

@@ -11,7 +11,7 @@ from rapport.feedback import actions
 from rapport.feedback.models import SurveyKind, SurveyResponse, is_low
 from rapport.feedback.tests.helpers import sent_invitation
 from rapport.helpdesk.actions import add_internal_note, change_status, send_reply
-from rapport.helpdesk.models import Conversation, Direction, Priority, Status
+from rapport.helpdesk.models import Conversation, Direction, Message, Priority, Status
 
 pytestmark = pytest.mark.django_db
 
@@ -100,7 +100,9 @@ def test_without_an_account_manager_the_team_lead_follows_up(cast, german, answe
 def test_without_manager_or_lead_the_follow_up_waits_unassigned_for_managers(cast, german, answer):
     follow_up = answer(sent_invitation(german), 1).follow_up
     assert follow_up.assignee is None
-    assert len(notes(follow_up)) == 1  # written in the system's name by a manager
+    assert len(notes(follow_up)) == 1
+    note = Message.objects.get(conversation=follow_up, direction=Direction.NOTE)
+    assert note.author is None  # written by the system, not in someone's name
 
 
 def test_a_good_answer_opens_no_follow_up(german, answer):

@@ -505,9 +505,15 @@ def _clamp_handling(seconds: int) -> int:
 
 
 def add_internal_note(
-    *, conversation: Conversation, author: User, body_text: str, handling_seconds: int = 0
+    *,
+    conversation: Conversation,
+    author: User | None,
+    body_text: str,
+    handling_seconds: int = 0,
 ) -> Message:
-    """Add a note only staff can see; ``@username`` mentions are resolved and kept."""
+    """Add a note only staff can see; ``@username`` mentions are resolved and kept.
+
+    ``author=None`` is a note the system writes (a survey follow-up, for example)."""
     body_text = (body_text or "").strip()
     if not body_text:
         raise ValidationError({"body": [_("A note cannot be empty.")]}, code="required")
@@ -529,7 +535,7 @@ def add_internal_note(
             kind=MessageKind.NORMAL,
             channel=conversation.channel,
             author=author,
-            sender_name=author.get_full_name(),
+            sender_name=author.get_full_name() if author else "",
             subject="",
             body_text=body_text,
             body_html="",
