@@ -376,6 +376,17 @@ def has_consent(customer: Customer, purpose: str) -> bool:
     return bool(record and record.granted)
 
 
+def consent_withdrawn(customer: Customer, purpose: str) -> bool:
+    """Return whether the customer's latest word on ``purpose`` was a withdrawal (no record
+    at all is not a withdrawal)."""
+    record = (
+        ConsentRecord.objects.filter(customer=customer, purpose=purpose)
+        .order_by("-recorded_at", "-id")
+        .first()
+    )
+    return record is not None and not record.granted
+
+
 #: Similar names are looked for among the customers with the same family name whose given
 #: name starts with the same letters (how many), at most this many of them.
 NAME_PREFIX = 2

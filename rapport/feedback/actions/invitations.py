@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from rapport.customers.contact_hours import next_contact_time
 from rapport.customers.greetings import greeting_language
+from rapport.customers.models import ConsentPurpose
+from rapport.customers.queries import consent_withdrawn
 from rapport.feedback.actions.common import (
     SOLVED_WINDOW,
     SURVEY_LANGUAGES,
@@ -172,6 +174,8 @@ def send_invitation(*, invitation_id: int, now: datetime | None = None) -> Surve
         )
         if recent:
             return _skip(invitation, "throttled")
+        if consent_withdrawn(invitation.customer, ConsentPurpose.SURVEYS):
+            return _skip(invitation, "no_consent")
         conversation = invitation.conversation
         if conversation is not None and conversation.merged_into_id:
             return _skip(invitation, "merged")

@@ -216,3 +216,20 @@ def test_answers_follow_a_merged_customer_and_count_once(client, cast, berliner)
     response = SurveyResponse.objects.get()
     assert (response.customer_id, response.score) == (survivor.pk, 3)
     assert SurveyInvitation.objects.get().customer_id == survivor.pk
+
+
+def test_a_customer_who_withdrew_consent_to_surveys_is_not_asked(berliner):
+    from rapport.customers.actions import record_consent
+    from rapport.customers.models import ConsentPurpose
+
+    record_consent(
+        customer=berliner,
+        purpose=ConsentPurpose.SURVEYS,
+        granted=False,
+        source="api",
+        actor=None,
+        wording_version="v1",
+    )
+    invitation = sent_invitation(berliner)
+    assert (invitation.status, invitation.skip_reason) == (InvitationStatus.SKIPPED, "no_consent")
+    assert not survey_mails()
