@@ -116,6 +116,8 @@ class SurveyResponse(models.Model):
     kind = models.CharField(_("survey"), max_length=8, choices=SurveyKind.choices)
     score = models.SmallIntegerField(_("score"))
     comment = models.TextField(_("comment"), blank=True)
+    # The comment's sentiment (``rapport.sentiment``: label, score, phrases); {} without one.
+    comment_sentiment = models.JSONField(default=dict, blank=True)
     channel = models.CharField(_("channel"), max_length=8, choices=SurveyChannel.choices)
     language = models.CharField(_("language"), max_length=16, blank=True)
     changes = models.PositiveSmallIntegerField(default=0)

@@ -95,8 +95,13 @@ def add_comment(*, invitation: SurveyInvitation, comment: str) -> SurveyResponse
         if response is None:
             raise SurveyError("no_answer", _("Please choose a score first."))
         if comment != response.comment:
+            from rapport.sentiment.scoring import analyze
+
             response.comment = comment
-            response.save(update_fields=["comment", "updated_at"])
+            response.comment_sentiment = (
+                analyze(comment).as_data() if comment else {}  # in the comment's own language
+            )
+            response.save(update_fields=["comment", "comment_sentiment", "updated_at"])
             if comment and response.follow_up_id:
                 transaction.on_commit(partial(_queue, "note_follow_up_comment_task", response.pk))
     return response

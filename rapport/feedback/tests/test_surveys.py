@@ -149,11 +149,14 @@ def test_a_comment_is_kept_with_the_answer(client, berliner):
     early = client.post(url, {"action": "comment", "comment": "Too slow"})
     assert early.status_code == 400 and not SurveyResponse.objects.exists()
     client.post(url, {"score": "2"})
-    client.post(url, {"action": "comment", "comment": "  Took three emails.  "})
-    assert SurveyResponse.objects.get().comment == "Took three emails."
+    client.post(url, {"action": "comment", "comment": "  Took three emails, very annoying.  "})
+    response = SurveyResponse.objects.get()
+    assert response.comment == "Took three emails, very annoying."
+    assert response.comment_sentiment["label"] == "negative"
+    assert any("annoying" in p for p, _w in response.comment_sentiment["phrases"])
     long = client.post(url, {"action": "comment", "comment": "x" * 5000})
     assert long.status_code == 400
-    assert SurveyResponse.objects.get().comment == "Took three emails."
+    assert SurveyResponse.objects.get().comment == "Took three emails, very annoying."
 
 
 @pytest.mark.parametrize("score", ["6", "0", "-1", "abc", "", "4.5", "9" * 40])
