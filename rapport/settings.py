@@ -329,6 +329,10 @@ MAIL_INBOUND_TOKEN = env("MAIL_INBOUND_TOKEN")
 # Hours after solving when the customer is asked "did this solve it?"; 0 switches it off.
 SLA_FOLLOW_UP_HOURS = env_int("SLA_FOLLOW_UP_HOURS", 48)
 
+# --- Metrics -------------------------------------------------------------------------------
+# A customer with no order and no conversation for this many days counts as lost (churn).
+METRICS_CHURN_INACTIVE_DAYS = env_int("METRICS_CHURN_INACTIVE_DAYS", 365)
+
 # --- Surveys (feedback) ---------------------------------------------------------------------
 # A customer is asked at most once in this many days, across all surveys.
 SURVEY_THROTTLE_DAYS = env_int("SURVEY_THROTTLE_DAYS", 30)
