@@ -254,6 +254,9 @@ def inbound_changes(
             reopened = True
             updates["status"] = Status.OPEN
             updates["reopen_count"] = conversation.reopen_count + 1
+            # As a reopening by an agent does (``_set_status``): no longer solved or closed.
+            updates["solved_at"] = None
+            updates["closed_at"] = None
             events.append((EventKind.REOPENED, {"from": conversation.status, "to": Status.OPEN}))
         elif conversation.status == Status.PENDING:
             updates["status"] = Status.OPEN

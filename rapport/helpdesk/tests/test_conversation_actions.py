@@ -93,6 +93,7 @@ def test_customer_reply_reopens_solved_conversation(cast):
     assert result.reopened
     assert conversation.status == Status.OPEN
     assert conversation.reopen_count == 1
+    assert conversation.solved_at is None and conversation.closed_at is None
 
 
 def test_auto_reply_never_reopens_or_counts(cast):
