@@ -109,3 +109,9 @@ def greeting(customer: Customer, language: str | None = None) -> str:
         return templates[customer.salutation].format(name=titled)
     full = " ".join(p for p in (title, customer.given_name, family) if p)
     return templates["neutral"].format(full=full)
+
+
+def address_form(customer: Customer) -> str:
+    """Return "informal" or "formal": the gettext context our customer texts are chosen by."""
+    return "informal" if customer.form_of_address == FormOfAddress.INFORMAL else "formal"
+

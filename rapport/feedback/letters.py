@@ -9,8 +9,7 @@ from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import gettext, pgettext_lazy
 
-from rapport.customers.greetings import greeting
-from rapport.customers.models import FormOfAddress
+from rapport.customers.greetings import address_form, greeting
 from rapport.feedback.models import SCALES, SurveyInvitation, SurveyKind
 
 
@@ -95,16 +94,12 @@ LABELS = {
 }
 
 
-def form_of(customer) -> str:
-    return "informal" if customer.form_of_address == FormOfAddress.INFORMAL else "formal"
-
-
 def question(invitation: SurveyInvitation) -> str:
-    return str(QUESTIONS[invitation.kind][form_of(invitation.customer)])
+    return str(QUESTIONS[invitation.kind][address_form(invitation.customer)])
 
 
 def why(invitation: SurveyInvitation) -> str:
-    return str(WHY[invitation.kind][form_of(invitation.customer)])
+    return str(WHY[invitation.kind][address_form(invitation.customer)])
 
 
 def choices(invitation: SurveyInvitation) -> list[tuple[int, str]]:
@@ -119,7 +114,7 @@ def survey_subject(invitation: SurveyInvitation) -> str:
     from django.conf import settings
 
     with translation.override(invitation.language or "en"):
-        return str(SUBJECT[form_of(invitation.customer)]) % {
+        return str(SUBJECT[address_form(invitation.customer)]) % {
             "company": settings.HELPDESK_COMPANY_NAME
         }
 
@@ -127,7 +122,7 @@ def survey_subject(invitation: SurveyInvitation) -> str:
 def follow_up_subject(customer, language: str) -> str:
     """Return the subject of a follow-up conversation, in ``language``."""
     with translation.override(language or "en"):
-        return str(FOLLOW_UP_SUBJECT[form_of(customer)])
+        return str(FOLLOW_UP_SUBJECT[address_form(customer)])
 
 
 def invitation_letter(invitation: SurveyInvitation) -> tuple[str, str]:
@@ -135,7 +130,7 @@ def invitation_letter(invitation: SurveyInvitation) -> tuple[str, str]:
     from rapport.feedback.actions import invitation_url
 
     customer = invitation.customer
-    form = form_of(customer)
+    form = address_form(customer)
     with translation.override(invitation.language or "en"):
         hello = greeting(customer, language=invitation.language or "en")
         intro = ""

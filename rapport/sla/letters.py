@@ -14,8 +14,8 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext, pgettext_lazy
 
-from rapport.customers.greetings import greeting, greeting_language
-from rapport.customers.models import Customer, FormOfAddress
+from rapport.customers.greetings import address_form, greeting, greeting_language
+from rapport.customers.models import Customer
 from rapport.helpdesk.models import Conversation
 
 # Languages we write customer texts in; others get English.
@@ -127,10 +127,6 @@ def format_moment(moment: datetime, *, zone: ZoneInfo, language: str, country: s
         }
 
 
-def _form(customer: Customer) -> str:
-    return "informal" if customer.form_of_address == FormOfAddress.INFORMAL else "formal"
-
-
 def _letter(customer: Customer, language: str, paragraphs: list[str]) -> str:
     # No closing: the channel's sender adds the signature (closing, company, number).
     body = "\n\n".join(p for p in paragraphs if p)
@@ -143,7 +139,7 @@ def acknowledgement_text(
     """Return the acknowledgement of a new request, with its number and estimated resolution."""
     customer = conversation.customer
     language = letter_language(conversation)
-    form = _form(customer)
+    form = address_form(customer)
     number = conversation.number
     with translation.override(language):
         paragraphs = [
@@ -167,7 +163,7 @@ def delay_notice_text(
     """Return the status update telling the customer why their request takes longer."""
     customer = conversation.customer
     language = letter_language(conversation)
-    form = _form(customer)
+    form = address_form(customer)
     with translation.override(language):
         if estimate:
             outlook = str(NOW_EXPECT[form]) % {
@@ -190,7 +186,7 @@ def follow_up_text(conversation: Conversation) -> str:
     """Return the "did this solve it?" message sent some time after solving."""
     customer = conversation.customer
     language = letter_language(conversation)
-    form = _form(customer)
+    form = address_form(customer)
     with translation.override(language):
         paragraphs = [
             str(DID_IT_HELP[form]) % {"number": conversation.number},
