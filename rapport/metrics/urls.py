@@ -1,3 +1,10 @@
+from django.urls import path
+
+from rapport.metrics import views
+
 app_name = "metrics"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("drill/", views.drill, name="drill"),
+]
