@@ -131,6 +131,7 @@ class Command(BaseCommand):
         helpdesk = None
         if conversations:
             helpdesk = self._helpdesk(conversations, options)
+        self._feedback(options)
         if options["stats_json"]:
             result = stats.as_dict() | {"wall_seconds": round(elapsed, 3)}
             if helpdesk is not None:
@@ -157,6 +158,19 @@ class Command(BaseCommand):
                     f"messages ({stats.notes:,} notes, {stats.calls:,} calls) in "
                     f"{stats.seconds:.1f} s ({stats.path})"
                 )
+            )
+        return stats
+
+    def _feedback(self, options):
+        from rapport.demo.feedback import load_demo_feedback
+
+        stats = load_demo_feedback(seed=options["seed"])
+        if options["verbosity"]:
+            self.stdout.write(
+                f"Surveys and reviews: {stats.invitations:,} survey invitations, "
+                f"{stats.answers:,} answers ({stats.comments:,} with a comment, "
+                f"{stats.follow_ups:,} follow-ups), {stats.reviews:,} reviews "
+                f"({stats.matched_reviews:,} by customers) in {stats.seconds:.1f} s"
             )
         return stats
 
