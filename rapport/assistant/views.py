@@ -58,16 +58,28 @@ def _answer_payload(request, turn) -> dict:
     }
 
 
-def _api_session(request, data) -> tuple[AssistantSession | None, HttpResponse | None]:
-    session = queries.session_for_token(data.get("token"), channel=SessionChannel.CHAT)
-    if session is None:
-        return None, chat_api.api_refusal(
-            request,
-            "invalid_token",
-            _("This conversation with the assistant has ended. Please ask again."),
-            404,
-        )
-    return session, None
+def _posted_session(request, scope: str, factor: int | None = None):
+    """Read a guarded POST and the session its token names: (data, session, refusal).
+
+    A refusal (rate limit, bad body, unknown token) is worded in the language posted."""
+    args = (request, scope) if factor is None else (request, scope, factor)
+    data, refusal = chat_api.api_guarded_post(*args)
+    if refusal:
+        return data, None, refusal
+    with translation.override(_post_language(request, data)):
+        session = queries.session_for_token(data.get("token"), channel=SessionChannel.CHAT)
+        if session is None:
+            return (
+                data,
+                None,
+                chat_api.api_refusal(
+                    request,
+                    "invalid_token",
+                    _("This conversation with the assistant has ended. Please ask again."),
+                    404,
+                ),
+            )
+    return data, session, None
 
 
 def _refuse(request, exc: actions.AssistantError) -> HttpResponse:
@@ -112,13 +124,9 @@ def api_start(request):
 @require_http_methods(["POST", "OPTIONS"])
 def api_ask(request):
     """Answer a question: the passage and article, or the offer of a person."""
-    data, refusal = chat_api.api_guarded_post(request, "assistant_ask", ASK_FACTOR)
+    data, session, refusal = _posted_session(request, "assistant_ask", ASK_FACTOR)
     if refusal:
         return refusal
-    with translation.override(_post_language(request, data)):
-        session, refusal = _api_session(request, data)
-        if refusal:
-            return refusal
     with translation.override(session.language or settings.LANGUAGE_CODE):
         try:
             asked = actions.ask_question(session=session, question=data.get("question"))
@@ -139,13 +147,9 @@ def api_ask(request):
 @require_http_methods(["POST", "OPTIONS"])
 def api_feedback(request):
     """Take "Did this help?" for an answer; "no" offers a person."""
-    data, refusal = chat_api.api_guarded_post(request, "assistant_ask", ASK_FACTOR)
+    data, session, refusal = _posted_session(request, "assistant_ask", ASK_FACTOR)
     if refusal:
         return refusal
-    with translation.override(_post_language(request, data)):
-        session, refusal = _api_session(request, data)
-        if refusal:
-            return refusal
     helpful = data.get("helpful")
     with translation.override(session.language or settings.LANGUAGE_CODE):
         if not isinstance(helpful, bool):
@@ -165,13 +169,9 @@ def api_feedback(request):
 @require_http_methods(["POST", "OPTIONS"])
 def api_handover(request):
     """Hand the exchange to a person: the live chat ("chat") or an email answer ("email")."""
-    data, refusal = chat_api.api_guarded_post(request, "start")
+    data, session, refusal = _posted_session(request, "start")
     if refusal:
         return refusal
-    with translation.override(_post_language(request, data)):
-        session, refusal = _api_session(request, data)
-        if refusal:
-            return refusal
     mode = data.get("mode")
     with translation.override(session.language or settings.LANGUAGE_CODE):
         if mode not in (actions.HandoverMode.CHAT, actions.HandoverMode.EMAIL):
