@@ -96,15 +96,8 @@ def invite_solved_conversations(*, now: datetime | None = None) -> int:
         .order_by("solved_at")[:SWEEP_BATCH]
     )
     keys = {_solved_key(kind, c): c for c in rows}
-    known = set(
-        SurveyInvitation.objects.filter(dedupe_key__in=list(keys)).values_list(
-            "dedupe_key", flat=True
-        )
-    )
     created = 0
-    for key, conversation in keys.items():
-        if key in known:
-            continue
+    for key, conversation in _not_invited(keys).items():
         invite(
             customer=conversation.customer,
             kind=kind,
@@ -117,6 +110,16 @@ def invite_solved_conversations(*, now: datetime | None = None) -> int:
         )
         created += 1
     return created
+
+
+def _not_invited(keys: dict) -> dict:
+    """Return the items of ``keys`` (dedupe key -> object) that have no invitation yet."""
+    known = set(
+        SurveyInvitation.objects.filter(dedupe_key__in=list(keys)).values_list(
+            "dedupe_key", flat=True
+        )
+    )
+    return {key: value for key, value in keys.items() if key not in known}
 
 
 def _solved_key(kind: str, conversation) -> str:
@@ -411,15 +414,8 @@ def invite_after_self_service(*, now: datetime | None = None) -> int:
         .order_by("pk")[:SWEEP_BATCH]
     )
     keys = {f"{SurveyKind.CES}:assistant:{s.pk}": s for s in sessions}
-    known = set(
-        SurveyInvitation.objects.filter(dedupe_key__in=list(keys)).values_list(
-            "dedupe_key", flat=True
-        )
-    )
     created = 0
-    for key, session in keys.items():
-        if key in known:
-            continue
+    for key, session in _not_invited(keys).items():
         invite(
             customer=session.customer,
             kind=SurveyKind.CES,
