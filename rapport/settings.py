@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "rapport.feedback",
     "rapport.reviews",
     "rapport.metrics",
+    "rapport.improvement",
 ]
 
 MIDDLEWARE = [

@@ -34,6 +34,7 @@ urlpatterns = [
     path("feedback/", include("rapport.feedback.urls")),
     path("reviews/", include("rapport.reviews.urls")),
     path("metrics/", include("rapport.metrics.urls")),
+    path("improvement/", include("rapport.improvement.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

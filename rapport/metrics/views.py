@@ -21,10 +21,10 @@ from django.views.decorators.http import require_GET
 
 from rapport.accounts.access import staff_required
 from rapport.accounts.models import Role
-from rapport.metrics import service, surveys
+from rapport.metrics import trends
 from rapport.metrics.figures import DIMENSIONS, UNITS
 from rapport.metrics.periods import Period, PeriodError
-from rapport.metrics.queries import KPIS, MetricsError, Scope, drill_records, report
+from rapport.metrics.queries import KPIS, MetricsError, drill_records, report
 
 # The KPIs the dashboard shows as cards, in order.
 CARDS = (
@@ -64,8 +64,6 @@ BY_LABELS = {
     "language": gettext_lazy("Language"),
 }
 CHART_KPIS = ("inquiry_volume", "csat")
-# Periods longer than this are charted per week rather than per day.
-DAILY_UP_TO = 60
 DRILL_SALT = "rapport.metrics.drill"
 DRILL_PER_PAGE = 100
 
@@ -155,31 +153,10 @@ def _card(key: str, figure) -> dict:
     }
 
 
-def buckets(period: Period, first: date, last: date) -> list[tuple[date, Period]]:
-    """Return the days of the period, or its weeks (the last one shorter) when it is long."""
-    step = 1 if (last - first).days + 1 <= DAILY_UP_TO else 7
-    found, day = [], first
-    while day <= last:
-        end = min(day + timedelta(days=step - 1), last)
-        found.append((day, Period.from_dates(day, end)))
-        day = end + timedelta(days=1)
-    return found
-
-
 def trend(user, choice: Choice) -> dict:
-    """Return volume and CSAT % per bucket, counted with the engine's own sets of records."""
-    scope, now = Scope.of(user), timezone.now()
-    labels, volume, csat = [], [], []
-    for day, bucket in buckets(choice.period, choice.first, choice.last):
-        labels.append(day.isoformat())
-        volume.append(service.records(scope.conversations, bucket, "created", now).count())
-        answers = surveys.records(scope.responses, bucket, "csat")
-        total = answers.count()
-        satisfied = (
-            surveys.records(scope.responses, bucket, "csat_satisfied").count() if total else 0
-        )
-        csat.append(round(100.0 * satisfied / total, 2) if total else None)
-    return {"labels": labels, "volume": volume, "csat": csat}
+    """Return the trend series of the chosen period, dates as ISO strings for the chart."""
+    series = trends.trend(user, choice.first, choice.last)
+    return {**series, "labels": [day.isoformat() for day in series["labels"]]}
 
 
 def _rows(result) -> list[dict]:
