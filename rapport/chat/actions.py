@@ -7,6 +7,8 @@ customer's one conversation; ``rapport.chat.delivery`` carries them over the soc
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -21,10 +23,14 @@ from rapport.chat.queries import open_conversation_of
 from rapport.customers.actions import ContactInput, create_customer
 from rapport.customers.models import Customer
 from rapport.customers.queries import identify_customer
+from rapport.feedback.actions import ask_in_chat
+from rapport.feedback.models import SurveyInvitation
 from rapport.helpdesk.actions import HelpdeskError, receive_message, send_reply
-from rapport.helpdesk.models import Channel, Conversation, Message
+from rapport.helpdesk.models import DONE_STATUSES, Channel, Conversation, Message
 
 SUPPORTED_LANGUAGES = ("de", "en")
+# A visitor whose widget pinged within this time (it pings every 30 s) is still in the chat.
+VISITOR_PRESENT = timedelta(seconds=75)
 
 
 class ChatError(Exception):
@@ -219,12 +225,78 @@ def post_agent_reply(*, conversation: Conversation, author: User, body: str) -> 
     )
 
 
-def end_chat(*, session: ChatSession) -> None:
-    """End the session: its token stops working; the conversation itself stays as it is."""
-    ChatSession.objects.filter(pk=session.pk, status=SessionStatus.ACTIVE).update(
-        status=SessionStatus.ENDED, ended_at=timezone.now()
+def end_chat(*, session: ChatSession) -> SurveyInvitation | None:
+    """End the session at the visitor's wish and return the survey to show them, if any.
+
+    The token stops working; the conversation itself stays as it is. The survey is asked
+    once per chat, unless the customer was asked recently (``ask_in_chat``).
+    """
+    with transaction.atomic():
+        ended = ChatSession.objects.filter(pk=session.pk, status=SessionStatus.ACTIVE).update(
+            status=SessionStatus.ENDED, ended_at=timezone.now()
+        )
+        session.status = SessionStatus.ENDED
+        if not ended:
+            return None
+        return ask_in_chat(
+            conversation=_current_conversation(session), occasion=f"chat:{session.pk}"
+        )
+
+
+def close_conversation_chat(*, conversation: Conversation, by: str) -> SurveyInvitation | None:
+    """End every active chat session of ``conversation`` (``by`` "agent": the agent ended
+    it; "solved": the conversation was solved) and tell the visitors and consoles, with the
+    survey when a visitor is still there to see it; return that survey's invitation.
+
+    A visitor not heard from within ``VISITOR_PRESENT`` has left: they are asked by email
+    after the solve instead, as any customer is.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        sessions = list(
+            ChatSession.objects.select_for_update()
+            .filter(conversation_id=conversation.pk, status=SessionStatus.ACTIVE)
+            .order_by("-last_seen_at", "-pk")
+        )
+        if not sessions:
+            return None
+        ChatSession.objects.filter(pk__in=[s.pk for s in sessions]).update(
+            status=SessionStatus.ENDED, ended_at=now
+        )
+        invitation = None
+        present = sessions[0]
+        if present.last_seen_at >= now - VISITOR_PRESENT:
+            conversation.refresh_from_db()
+            invitation = ask_in_chat(conversation=conversation, occasion=f"chat:{present.pk}")
+        transaction.on_commit(
+            partial(_broadcast_ended, conversation.pk, by, invitation.pk if invitation else None)
+        )
+    return invitation
+
+
+def close_solved_chat(*, conversation_id: int) -> SurveyInvitation | None:
+    """Close the chat of a solved (or closed) conversation; do nothing while it is open.
+
+    The helpdesk does not tell the chat about a solve, so the visitor's pings and the agent's
+    console check for one (``close_conversation_chat``, ``by="solved"``). A conversation
+    merged into another is closed too, but its chat goes on in the other one.
+    """
+    conversation = (
+        Conversation.objects.filter(
+            pk=conversation_id, status__in=DONE_STATUSES, merged_into__isnull=True
+        )
+        .select_related("customer")
+        .first()
     )
-    session.status = SessionStatus.ENDED
+    if conversation is None:
+        return None
+    return close_conversation_chat(conversation=conversation, by="solved")
+
+
+def _broadcast_ended(conversation_id: int, by: str, invitation_id: int | None) -> None:
+    from rapport.chat.delivery import broadcast_chat_ended
+
+    broadcast_chat_ended(conversation_id, by, invitation_id)
 
 
 def touch_session(*, session: ChatSession) -> None:
@@ -272,6 +344,8 @@ __all__ = [
     "ChatError",
     "HelpdeskError",
     "StartedChat",
+    "close_conversation_chat",
+    "close_solved_chat",
     "end_chat",
     "leave_offline_message",
     "mark_agent_present",

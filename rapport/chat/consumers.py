@@ -5,6 +5,10 @@ its first frame (``{"type": "hello", "token": ..., "last_id": N}``; ``?token=`` 
 works too) and is sent every message after ``last_id`` again, so a reconnect loses nothing.
 Refusals are ``{"type": "error", "code": ..., "message": ...}`` frames, followed by a close
 with code 4401 (bad token), 4403 (wrong origin) or 4408 (no hello in time).
+
+When the chat ends (the visitor's ``end``, the agent's "End chat", or a solve noticed at the
+visitor's ping or the console's hello) visitors get ``{"type": "ended", "from": ...}`` with a
+``survey`` to answer through ``/chat/api/survey`` when the customer is to be asked.
 """
 
 import asyncio
@@ -23,7 +27,13 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from rapport.chat import actions, queries
-from rapport.chat.delivery import agents_group, message_frame, session_group, visitors_group
+from rapport.chat.delivery import (
+    agents_group,
+    ended_frame,
+    message_frame,
+    session_group,
+    visitors_group,
+)
 from rapport.helpdesk.actions import HelpdeskError
 from rapport.helpdesk.models import Conversation, DeliveryStatus, Message
 from rapport.helpdesk.queries import get_conversation
@@ -260,6 +270,7 @@ class VisitorConsumer(ChatSocket):
 
     def _catch_up(self, after_id: int) -> list[dict]:
         actions.touch_session(session=self.session)
+        actions.close_solved_chat(conversation_id=self.session.conversation_id)
         return [
             message_frame(message, for_visitor=True)
             for message in queries.visitor_messages(self.session, after_id=after_id)
@@ -326,19 +337,33 @@ class VisitorConsumer(ChatSocket):
 
     async def on_ping(self, frame):
         if self.session is not None:
-            await database_sync_to_async(actions.touch_session)(session=self.session)
+            await database_sync_to_async(self._keep_alive)()
         await self.send_json({"type": "pong"})
+
+    def _keep_alive(self) -> None:
+        actions.touch_session(session=self.session)
+        # A solve in the inbox ends the chat (with the survey) at the visitor's next ping.
+        actions.close_solved_chat(conversation_id=self.session.conversation_id)
 
     async def on_end(self, frame):
         if not await self._require_session():
             return
-        await database_sync_to_async(actions.end_chat)(session=self.session)
+        ended = await database_sync_to_async(self._end)()
         await self.channel_layer.group_send(
             agents_group(self.session.conversation_id),
             {"type": "chat.frame", "frame": {"type": "ended", "from": "visitor"}},
         )
-        await self.send_json({"type": "ended"})
+        # The session's other sockets (more tabs) learn it too, with the same survey.
+        await self.channel_layer.group_send(
+            session_group(self.session.pk),
+            {"type": "chat.frame", "frame": ended, "sender": self.channel_name},
+        )
+        await self.send_json(ended)
         await self.close(code=1000)
+
+    def _end(self) -> dict:
+        invitation = actions.end_chat(session=self.session)
+        return ended_frame(by="visitor", invitation=invitation)
 
 
 class AgentConsumer(ChatSocket):
@@ -405,6 +430,9 @@ class AgentConsumer(ChatSocket):
             await self.send_json(item)
 
     def _catch_up(self, after_id: int) -> list[dict]:
+        # The console opens again on the conversation's page after the agent solved it there:
+        # that ends the chat at once (the visitor's ping would, within 30 s).
+        actions.close_solved_chat(conversation_id=self.conversation.pk)
         return [
             message_frame(message, for_visitor=False)
             for message in queries.chat_messages(self.conversation, after_id=after_id)

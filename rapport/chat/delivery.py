@@ -5,6 +5,9 @@ process right after the reply's transaction commits. Visitor messages reach the 
 consoles through ``broadcast_visitor_message``. Both go through the channel layer, so with
 ``REDIS_URL`` every web process's sockets get them.
 
+When a chat ends, an ``ended`` frame tells its sockets so, and carries the survey to answer
+in the widget (``survey_frame``) when the customer is to be asked.
+
 Groups: ``chat.session.<id>`` holds the sockets of one visitor session, ``chat.visitors.<id>``
 every visitor socket of a conversation, ``chat.conversation.<id>`` the agent consoles open on it.
 """
@@ -13,6 +16,8 @@ import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.utils import translation
+from django.utils.translation import gettext, pgettext_lazy
 
 from rapport.chat.models import ChatSession, SessionStatus
 from rapport.helpdesk.delivery import DeliveryError
@@ -105,3 +110,103 @@ def broadcast_visitor_message(message: Message, session: ChatSession) -> None:
         )
     except Exception:  # noqa: BLE001 - stored already; consoles catch up on reconnect
         logger.exception("chat message %s stored but not broadcast", message.pk)
+
+
+# --- The end of a chat, with its survey --------------------------------------------------------
+
+
+def _both(formal, informal):
+    return {"formal": formal, "informal": informal}
+
+
+# The widget's words around the survey question, in the customer's form of address.
+THANKS = _both(
+    pgettext_lazy("formal", "Thank you for your answer."),
+    pgettext_lazy("informal", "Thank you for your answer."),
+)
+CHANGED = _both(
+    pgettext_lazy("formal", "Thank you: your answer has been changed."),
+    pgettext_lazy("informal", "Thank you: your answer has been changed."),
+)
+COMMENT_THANKS = _both(
+    pgettext_lazy("formal", "Thank you for your comment."),
+    pgettext_lazy("informal", "Thank you for your comment."),
+)
+
+
+def survey_frame(invitation) -> dict:
+    """Return the survey part of an ``ended`` frame: the question, a button per score, and
+    the widget's words around them, all in the invitation's language and form of address.
+
+    The wording is the email's (``rapport.feedback.letters``); ``token`` answers it through
+    the widget's API.
+    """
+    from rapport.customers.greetings import address_form
+    from rapport.feedback import letters
+    from rapport.feedback.actions import chat_survey_token
+
+    form = address_form(invitation.customer)
+    language = invitation.language or "en"
+    with translation.override(language):
+        choices = letters.choices(invitation)
+        high = choices[-1][0]
+        buttons = []
+        for score, label in choices:
+            spoken = gettext("%(score)s of %(high)s") % {"score": score, "high": high}
+            buttons.append(
+                {"score": score, "label": label, "aria": f"{spoken}: {label}" if label else spoken}
+            )
+        return {
+            "token": chat_survey_token(invitation),
+            "language": language,
+            "question": letters.question(invitation),
+            "hint": str(letters.ONE_CLICK[form]),
+            "scale": gettext("%(low)s = %(low_label)s, %(high)s = %(high_label)s")
+            % {
+                "low": choices[0][0],
+                "low_label": choices[0][1],
+                "high": high,
+                "high_label": choices[-1][1],
+            },
+            "choices": buttons,
+            "strings": {
+                "why": letters.why(invitation),
+                "optional": gettext("(optional)"),
+                "send_comment": gettext("Send comment"),
+                "thanks": str(THANKS[form]),
+                "changed": str(CHANGED[form]),
+                "comment_thanks": str(COMMENT_THANKS[form]),
+                "error": gettext("Something went wrong. Please try again."),
+            },
+        }
+
+
+def ended_frame(*, by: str, invitation=None) -> dict:
+    """Return the frame that tells a chat's sockets it has ended (``by`` "visitor", "agent"
+    or "solved"), with the survey to show when there is one."""
+    frame: dict = {"type": "ended", "from": by}
+    if invitation is not None:
+        frame["survey"] = survey_frame(invitation)
+    return frame
+
+
+def broadcast_chat_ended(conversation_id: int, by: str, invitation_id: int | None) -> None:
+    """Tell every visitor socket and console of a conversation that its chat has ended."""
+    from rapport.feedback.models import SurveyInvitation
+
+    invitation = None
+    if invitation_id is not None:
+        invitation = (
+            SurveyInvitation.objects.select_related("customer").filter(pk=invitation_id).first()
+        )
+    try:
+        _group_send(
+            visitors_group(conversation_id),
+            {"type": "chat.frame", "frame": ended_frame(by=by, invitation=invitation)},
+        )
+        _group_send(
+            agents_group(conversation_id),
+            {"type": "chat.frame", "frame": ended_frame(by=by)},
+        )
+    except Exception:  # noqa: BLE001 - the chat has ended all the same; only the news is lost
+        logger.exception("end of the chat of conversation %s not broadcast", conversation_id)

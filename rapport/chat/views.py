@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from rapport.accounts.access import staff_required
 from rapport.chat import actions, queries
+from rapport.feedback.actions import SurveyError, answer_in_chat
 from rapport.helpdesk.actions import HelpdeskError
 from rapport.helpdesk.models import Conversation
 from rapport.helpdesk.queries import get_conversation
@@ -295,6 +296,38 @@ def api_offline(request):
     return _json(request, {"ok": True}, status=201)
 
 
+# How each refusal of a survey answer is sent (the code says which it is).
+SURVEY_STATUS = {"gone": 404, "not_sent": 404, "expired": 410}
+
+
+@csrf_exempt  # cookie-less like the rest of the API: the signed survey token is the key
+@require_http_methods(["POST", "OPTIONS"])
+def api_survey(request):
+    """Record the score or comment given in the widget at the end of a chat.
+
+    ``{"token": ..., "score": 4}`` answers (a later score changes the answer);
+    ``{"token": ..., "comment": "..."}`` adds the reason. The token comes with the survey in
+    the chat's ``ended`` frame and answers that one survey only.
+    """
+    data, refusal = _guarded_post(request, "survey", factor=5)
+    if refusal:
+        return refusal
+    language = actions.visitor_language(str(data.get("lang", ""))) or _language(request)
+    with translation.override(language or settings.LANGUAGE_CODE):
+        try:
+            response = answer_in_chat(
+                token=data.get("token"), score=data.get("score"), comment=data.get("comment")
+            )
+        except SurveyError as problem:
+            return _refusal(
+                request, problem.code, problem.message, SURVEY_STATUS.get(problem.code, 400)
+            )
+    return _json(
+        request,
+        {"score": response.score, "changed": response.changes > 0, "comment": response.comment},
+    )
+
+
 @require_GET
 def demo(request):
     """A stand-in for a customer's web site that embeds the widget with one script tag."""
@@ -351,6 +384,18 @@ def conversation_console(request, conversation_id: int):
 
 @staff_required
 @require_POST
+def end(request, conversation_id: int):
+    """End the conversation's live chat; the visitor is asked the survey in the widget."""
+    conversation = _visible(request, conversation_id)
+    if actions.close_conversation_chat(conversation=conversation, by="agent") is not None:
+        messages.success(request, _("The chat has ended; the visitor was asked to rate it."))
+    else:
+        messages.success(request, _("The chat has ended."))
+    return redirect(_next(request, conversation))
+
+
+@staff_required
+@require_POST
 def reply(request, conversation_id: int):
     """Send a chat reply without JavaScript (the console's form falls back to this)."""
     conversation = _visible(request, conversation_id)
@@ -362,7 +407,11 @@ def reply(request, conversation_id: int):
         messages.error(request, " ".join(exc.messages))
     except (actions.ChatError, HelpdeskError) as exc:
         messages.error(request, exc.message)
+    return redirect(_next(request, conversation))
+
+
+def _next(request, conversation) -> str:
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = reverse("chat:conversation_console", args=[conversation.pk])
-    return redirect(target)
+    return target

@@ -11,6 +11,12 @@ import them from here.
 """
 
 from rapport.feedback.actions.answers import add_comment, record_answer
+from rapport.feedback.actions.chat import (
+    answer_in_chat,
+    ask_in_chat,
+    chat_invitation_from_token,
+    chat_survey_token,
+)
 from rapport.feedback.actions.common import (
     SurveyError,
     after_solve_kind,
@@ -40,6 +46,10 @@ __all__ = [
     "SurveyError",
     "add_comment",
     "after_solve_kind",
+    "answer_in_chat",
+    "ask_in_chat",
+    "chat_invitation_from_token",
+    "chat_survey_token",
     "close_follow_up_loops",
     "deliverable_address",
     "expire_invitations",

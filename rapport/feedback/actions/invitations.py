@@ -85,6 +85,12 @@ def invite_solved_conversations(*, now: datetime | None = None) -> int:
         return 0
     now = now or timezone.now()
     kind = after_solve_kind()
+    # Asked at the end of a live chat and not heard from since: that was this solve's survey.
+    asked_in_chat = SurveyInvitation.objects.filter(
+        conversation=OuterRef("pk"),
+        channel=SurveyChannel.CHAT,
+        created_at__gte=OuterRef("last_inbound_at"),
+    )
     rows = list(
         Conversation.objects.filter(
             status__in=DONE_STATUSES,
@@ -92,6 +98,7 @@ def invite_solved_conversations(*, now: datetime | None = None) -> int:
             solved_at__gt=now - SOLVED_WINDOW,
             solved_at__lte=now,
         )
+        .exclude(Exists(asked_in_chat))
         .select_related("customer")
         .order_by("solved_at")[:SWEEP_BATCH]
     )

@@ -105,6 +105,15 @@
       typingTimer = setTimeout(function () { showTyping(null); }, 6000);
     }
 
+    function chatEnded() {
+      if (state) {
+        state.textContent = root.getAttribute("data-ended-text") || state.textContent;
+        state.classList.remove("ok");
+      }
+      var endForm = root.querySelector("[data-chat-end]");
+      if (endForm) endForm.hidden = true;
+    }
+
     var link = connect(root.getAttribute("data-socket"), {
       open: function (socket) {
         root.setAttribute("data-connected", "true");
@@ -114,7 +123,7 @@
       frame: function (frame) {
         if (frame.type === "message") addMessage(frame);
         else if (frame.type === "typing" && frame.from === "visitor") showTyping(frame);
-        else if (frame.type === "ended" && state) state.textContent = root.getAttribute("data-ended-text") || state.textContent;
+        else if (frame.type === "ended") chatEnded();
         else if (frame.type === "error") showError(frame.message);
       },
     });

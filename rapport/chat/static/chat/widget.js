@@ -113,6 +113,17 @@
     ".compose textarea { min-height: 42px; height: 42px; flex: 1; }",
     ".foot { display: flex; justify-content: flex-end; padding-top: 6px; }",
     ".hp { position: absolute; left: -10000px; width: 1px; height: 1px; overflow: hidden; }",
+    ".survey { flex: 0 0 auto; border-top: 1px solid #dde1e7; padding-top: 10px; margin-top: 8px; }",
+    ".survey[hidden], .compose[hidden], .foot[hidden], .survey form[hidden] { display: none; }",
+    ".survey .question { font-weight: 600; margin: 0 0 8px; }",
+    ".scores { display: flex; gap: 6px; flex-wrap: wrap; }",
+    ".score { min-width: 40px; min-height: 40px; border: 1px solid #b9c0cb; border-radius: 8px; background: #fff; color: #1d2330; font: inherit; font-weight: 600; cursor: pointer; }",
+    ".score[aria-pressed=true] { background: " + accent + "; border-color: " + accent + "; color: #fff; }",
+    ".small { font-size: 13px; color: #5d6675; margin: 6px 0; }",
+    ".thanks { font-weight: 600; margin: 8px 0; }",
+    ".thanks:empty { display: none; }",
+    ".survey form { margin-top: 8px; }",
+    ".survey .foot { justify-content: flex-start; }",
     "@media (prefers-reduced-motion: no-preference) { .panel { transition: opacity .15s; } }",
   ].join("\n");
 
@@ -165,8 +176,11 @@
     input.id = "rc-message";
     input.setAttribute("aria-label", t("message"));
     var endButton = el("button", { type: "button", class: "secondary", text: t("end") });
+    var chatFoot = el("div", { class: "foot" }, [endButton]);
+    // At the end of a chat: the survey, filled in by showSurvey().
+    var surveyBox = el("section", { class: "survey", "aria-labelledby": "rc-survey-question", hidden: true });
     var chatView = el("div", { class: "view", hidden: true }, [
-      log, typingLine, chatError, compose, el("div", { class: "foot" }, [endButton]),
+      log, typingLine, chatError, surveyBox, compose, chatFoot,
     ]);
 
     // Offline: leave a message that becomes an email conversation.
@@ -266,7 +280,8 @@
       } else if (frame.type === "typing" && frame.from === "agent") {
         showTyping(frame);
       } else if (frame.type === "ended") {
-        finish(t("ended"));
+        if (frame.survey) showSurvey(frame.survey);
+        else finish(t("ended"));
       } else if (frame.type === "error") {
         if (frame.code === "invalid_token" || frame.code === "session_ended") {
           remember(null);
@@ -337,6 +352,105 @@
       log.textContent = "";
       chatError.textContent = "";
       typingLine.textContent = "";
+      surveying = false;
+      surveyBox.textContent = "";
+      surveyBox.hidden = true;
+      compose.hidden = false;
+      chatFoot.hidden = false;
+    }
+
+    // --- The survey at the end of the chat: one click per score, then an optional comment.
+    // Answers go to /chat/api/survey with the survey's signed token (the chat's own token
+    // stops working when the chat ends). ---
+    var surveying = false;
+
+    function showSurvey(survey) {
+      if (surveying) return;  // told twice (the visitor's end and a solve): keep the first
+      remember(null);
+      disconnect();
+      surveying = true;
+      var words = survey.strings || {};
+      var chosen = null;
+      compose.hidden = true;
+      chatFoot.hidden = true;
+      typingLine.textContent = "";
+      log.appendChild(el("li", { class: "msg system" }, [el("span", { class: "body", text: t("ended") })]));
+      log.scrollTop = log.scrollHeight;
+
+      var question = el("p", { class: "question", id: "rc-survey-question", text: survey.question });
+      var scores = el("div", { class: "scores", role: "group", "aria-labelledby": "rc-survey-question" });
+      var thanks = el("p", { class: "thanks", role: "status", "aria-live": "polite" });
+      var error = el("p", { class: "error", role: "alert" });
+      var comment = el("textarea", { name: "comment", maxlength: "4000", rows: "2" });
+      var commentLabel = el("label", { for: "rc-survey-comment" }, [
+        document.createTextNode(words.why + " "),
+        el("span", { class: "small", text: words.optional }),
+      ]);
+      comment.id = "rc-survey-comment";
+      var commentForm = el("form", { novalidate: "", hidden: true }, [
+        commentLabel, comment,
+        el("div", { class: "actions" }, [el("button", { type: "submit", class: "secondary", text: words.send_comment })]),
+      ]);
+      var again = el("button", { type: "button", class: "secondary", text: t("new_chat") });
+
+      function post(data) {
+        error.textContent = "";
+        data.token = survey.token;
+        data.lang = survey.language;
+        return postJson("/chat/api/survey", data).then(function (result) {
+          if (!result.ok) throw result;
+          return result.body;
+        }).catch(function (result) {
+          error.textContent = ((result && result.body && result.body.error) || {}).message || words.error;
+          throw result;
+        });
+      }
+
+      survey.choices.forEach(function (choice) {
+        var button = el("button", {
+          type: "button", class: "score", "aria-pressed": "false", "aria-label": choice.aria,
+          "data-score": String(choice.score), text: String(choice.score),
+        });
+        if (choice.label) button.setAttribute("title", choice.label);
+        button.addEventListener("click", function () {
+          if (chosen === choice.score) return;
+          post({ score: choice.score }).then(function (body) {
+            var first = chosen === null;
+            chosen = body.score;
+            Array.prototype.forEach.call(scores.children, function (other) {
+              other.setAttribute("aria-pressed", other === button ? "true" : "false");
+            });
+            thanks.textContent = body.changed ? words.changed : words.thanks;
+            commentForm.hidden = false;
+            if (first) comment.focus();
+          }).catch(function () { /* shown in the error line */ });
+        });
+        scores.appendChild(button);
+      });
+
+      commentForm.addEventListener("submit", function (event) {
+        event.preventDefault();
+        if (!comment.value.trim()) { comment.focus(); return; }
+        post({ comment: comment.value }).then(function () {
+          commentForm.hidden = true;
+          thanks.textContent = words.comment_thanks;
+          again.focus();
+        }).catch(function () { /* shown in the error line */ });
+      });
+      again.addEventListener("click", function () { resetChat(); resetAssistant(); openFresh(); });
+
+      surveyBox.lang = survey.language || lang;
+      surveyBox.appendChild(question);
+      surveyBox.appendChild(scores);
+      surveyBox.appendChild(el("p", { class: "small", text: survey.scale }));
+      surveyBox.appendChild(el("p", { class: "small", text: survey.hint }));
+      surveyBox.appendChild(thanks);
+      surveyBox.appendChild(error);
+      surveyBox.appendChild(commentForm);
+      surveyBox.appendChild(el("div", { class: "foot" }, [again]));
+      surveyBox.hidden = false;
+      show(chatView);
+      if (!panel.hidden) scores.firstChild.focus();
     }
 
     function finish(text) {
@@ -499,7 +613,9 @@
       panel.hidden = !open;
       launcher.setAttribute("aria-expanded", open ? "true" : "false");
       if (!open) { launcher.focus(); return; }
-      if (token) {
+      if (surveying) {
+        show(chatView);
+      } else if (token) {
         show(chatView);
         if (stopped) connect();
         input.focus();
