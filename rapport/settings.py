@@ -333,6 +333,8 @@ SLA_FOLLOW_UP_HOURS = env_int("SLA_FOLLOW_UP_HOURS", 48)
 # --- Metrics -------------------------------------------------------------------------------
 # A customer with no order and no conversation for this many days counts as lost (churn).
 METRICS_CHURN_INACTIVE_DAYS = env_int("METRICS_CHURN_INACTIVE_DAYS", 365)
+# Email managers and administrators last week's KPIs every Monday morning (rapport/metrics/weekly.py).
+METRICS_WEEKLY_REPORT = env_bool("METRICS_WEEKLY_REPORT", True)
 
 # --- Surveys (feedback) ---------------------------------------------------------------------
 # A customer is asked at most once in this many days, across all surveys.

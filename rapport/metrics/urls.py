@@ -6,5 +6,6 @@ app_name = "metrics"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("me/", views.mine, name="mine"),
     path("drill/", views.drill, name="drill"),
 ]

@@ -5,7 +5,7 @@ import io
 import re
 
 import pytest
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from rapport.feedback.models import SurveyKind
 from rapport.metrics.queries import report
@@ -55,7 +55,7 @@ def test_an_anonymous_visitor_is_sent_to_the_login_page(client, db):
     assert "/login/" in response["Location"]
 
 
-def test_an_agent_is_refused_the_drill_down(agent_client):
+def test_an_agent_is_refused_a_drill_down_without_a_valid_link(agent_client):
     assert agent_client.get(reverse("metrics:drill")).status_code == 403
 
 
@@ -197,7 +197,7 @@ def test_the_trend_counts_per_day_what_the_engine_counts_for_the_period(
     trend = response.context["trend"]
     assert len(trend["labels"]) == 31
     assert sum(trend["volume"]) == report(OCTOBER).total.figures["inquiry_volume"].value
-    day = trend["labels"].index("2026-10-10")
+    day = trend["dates"].index("2026-10-10")
     assert trend["csat"][day] == pytest.approx(66.67)
     assert trend["csat"][0] is None
 
@@ -206,7 +206,7 @@ def test_a_period_over_sixty_days_is_charted_per_week(manager_client, cast, octo
     query = {"period": "custom", "from": "2026-08-01", "to": "2026-10-31"}
     trend = manager_client.get(URL, query).context["trend"]
     assert len(trend["labels"]) == 14
-    assert trend["labels"][:2] == ["2026-08-01", "2026-08-08"]
+    assert trend["dates"][:2] == ["2026-08-01", "2026-08-08"]
     assert sum(trend["volume"]) == 3
 
 
@@ -225,3 +225,86 @@ def test_each_named_period_opens(manager_client, period):
     assert response.status_code == 200
     first, last = response.context["choice"].first, response.context["choice"].last
     assert first <= last
+
+
+def test_the_trend_dates_are_shown_in_the_readers_language(manager_client, cast, october):
+    cast.manager.language = "de"
+    cast.manager.save()
+    response = manager_client.get(URL, OCTOBER_QUERY)
+    assert response.context["trend"]["labels"][9] == "10.10.2026"
+    assert '<time datetime="2026-10-10">10.10.2026</time>' in response.content.decode()
+
+
+def test_the_trend_dates_are_shown_in_english_for_an_english_reader(manager_client, cast, october):
+    cast.manager.language = "en"
+    cast.manager.save()
+    labels = manager_client.get(URL, OCTOBER_QUERY).context["trend"]["labels"]
+    assert labels[19] == "20/10/2026"
+
+
+def test_the_score_distributions_add_up_to_the_cards(manager_client, cast, answer):
+    for score in (5, 5, 1, 3):
+        answer(SurveyKind.CSAT, score)
+    for score in (10, 9, 0):
+        answer(SurveyKind.NPS, score)
+    answer(SurveyKind.CSAT, 2, answered_at=at(9, 10))
+    response = manager_client.get(URL, OCTOBER_QUERY)
+    distributions = response.context["distributions"]
+    assert distributions["csat"]["counts"] == [1, 0, 1, 0, 2]
+    assert distributions["nps"]["labels"] == [str(score) for score in range(11)]
+    assert distributions["nps"]["counts"] == [1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1]
+    figures = report(OCTOBER, user=cast.manager).total.figures
+    assert sum(distributions["csat"]["counts"]) == figures["csat"].n
+    assert sum(distributions["nps"]["counts"]) == figures["nps"].n
+    assert 'id="distribution-data"' in response.content.decode()
+
+
+def test_the_trend_table_exports_as_csv(manager_client, october):
+    response = manager_client.get(URL, {**OCTOBER_QUERY, "format": "csv", "table": "trend"})
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["date", "volume", "csat"]
+    assert len(rows) == 32
+    assert sum(int(row[1]) for row in rows[1:]) == 2
+    assert ["2026-10-10", "0", "66.67"] in rows
+
+
+def test_the_distribution_table_exports_as_csv(manager_client, october):
+    query = {**OCTOBER_QUERY, "format": "csv", "table": "distribution"}
+    rows = list(csv.reader(io.StringIO(manager_client.get(URL, query).content.decode())))
+    assert rows[0] == ["survey", "score", "answers"]
+    assert ["csat", "5", "2"] in rows
+    assert len(rows) == 1 + 5 + 11
+
+
+def test_an_unknown_table_cannot_be_exported(manager_client):
+    response = manager_client.get(URL, {"format": "csv", "table": "salaries"})
+    assert response.status_code == 400
+    assert "is not a table of this page" in response.content.decode()
+
+
+def test_the_drill_down_names_the_team_and_agent_it_is_filtered_by(
+    manager_client, cast, conversation
+):
+    conversation(team=cast.team_a, assignee=cast.agent)
+    cast.agent.first_name, cast.agent.last_name = "Alma", "Agent"
+    cast.agent.save()
+    figure = report(OCTOBER, filters={"team": cast.team_a.pk, "agent": cast.agent.pk}).total
+    token = drill_token(figure.figures["inquiry_volume"].drill)
+    page = manager_client.get(reverse("metrics:drill"), {"d": token}).content.decode()
+    filters = re.findall(r'<span class="drill-filter">(.*?)</span>', page)
+    assert filters == ["Team: First level", "Agent: Alma Agent"]
+
+
+def test_the_dashboard_links_the_improvement_pages_once_they_exist(manager_client):
+    html = manager_client.get(URL).content.decode()
+    for name, label in (
+        ("improvement:list", "Improvement initiatives"),
+        ("improvement:drivers", "Drivers"),
+    ):
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            # Not built yet: the page must still render, without a dead link.
+            assert label not in html
+        else:
+            assert f'href="{url}"' in html

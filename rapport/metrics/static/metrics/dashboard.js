@@ -1,4 +1,5 @@
-// Draw the dashboard's charts from the JSON the server put into the page.
+// Draw the dashboards' charts from the JSON the server put into the page (labels already
+// formatted for the reader's language by the server).
 (function () {
   "use strict";
   function data(id) {
@@ -15,16 +16,17 @@
   });
   if (typeof Chart === "undefined") { return; }
   var text = data("chart-text") || {};
-  var trend = data("trend-data");
-  var trendCanvas = document.getElementById("trend-chart");
   var lang = document.documentElement.lang || undefined;
-  if (trend && trendCanvas) {
-    new Chart(trendCanvas, {
+
+  // Bars of a count on the left axis, CSAT % as a line on the right.
+  function trendChart(canvas, series, countKey, countLabel) {
+    if (!series || !canvas) { return; }
+    new Chart(canvas, {
       data: {
-        labels: trend.labels,
+        labels: series.labels,
         datasets: [
-          { type: "bar", label: text.volume, data: trend.volume, yAxisID: "y", backgroundColor: "#9db5e6" },
-          { type: "line", label: text.csat, data: trend.csat, yAxisID: "csat", borderColor: "#1b7a43", backgroundColor: "#1b7a43", spanGaps: true, pointRadius: 3 }
+          { type: "bar", label: countLabel, data: series[countKey], yAxisID: "y", backgroundColor: "#9db5e6" },
+          { type: "line", label: text.csat, data: series.csat, yAxisID: "csat", borderColor: "#1b7a43", backgroundColor: "#1b7a43", spanGaps: true, pointRadius: 3 }
         ]
       },
       options: {
@@ -38,6 +40,9 @@
       }
     });
   }
+  trendChart(document.getElementById("trend-chart"), data("trend-data"), "volume", text.volume);
+  trendChart(document.getElementById("mine-trend-chart"), data("mine-trend-data"), "solved", text.solved);
+
   var breakdown = data("breakdown-data");
   var barCanvas = document.getElementById("breakdown-chart");
   if (breakdown && barCanvas) {
@@ -47,4 +52,25 @@
       options: { maintainAspectRatio: false, animation: false, locale: lang, indexAxis: "y", scales: { x: { beginAtZero: true } } }
     });
   }
+
+  var distributions = data("distribution-data") || {};
+  Object.keys(distributions).forEach(function (kind) {
+    var canvas = document.getElementById(kind + "-distribution-chart");
+    var series = distributions[kind];
+    if (!canvas || !series) { return; }
+    new Chart(canvas, {
+      type: "bar",
+      data: { labels: series.labels, datasets: [{ label: text.answers, data: series.counts, backgroundColor: "#2458c6" }] },
+      options: {
+        maintainAspectRatio: false,
+        animation: false,
+        locale: lang,
+        plugins: { legend: { display: false } },
+        scales: {
+          x: { title: { display: true, text: text.score } },
+          y: { beginAtZero: true, ticks: { precision: 0 } }
+        }
+      }
+    });
+  });
 })();
