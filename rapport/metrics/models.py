@@ -35,3 +35,44 @@ class WeeklyReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.week_start} → {self.recipient_id}"
+
+
+class FactPack(models.Model):
+    """A column store of the KPI facts of one range of rows of one source.
+
+    The engine reads these rather than scanning millions of rows per page; ``metrics.packs``
+    builds them and patches them at read time with the rows ``FactChange`` names, so what
+    they give equals a direct computation (``docs/decisions.md``, "KPI fact packs").
+    """
+
+    source = models.CharField(max_length=16)
+    chunk = models.IntegerField()
+    built_at = models.DateTimeField()
+    rows = models.IntegerField(default=0)
+    # What the facts depend on (time zone, churn rule, currency): packs built under other
+    # settings are stale.
+    settings = models.JSONField(default=dict)
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "chunk"], name="metrics_factpack_chunk")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} #{self.chunk}"
+
+
+class FactChange(models.Model):
+    """A row whose KPI facts changed since its pack was built, written by database triggers.
+
+    Triggers, not signals: the helpdesk and the loaders write with ``QuerySet.update()`` and
+    bulk inserts, which no Django signal sees. The pack builder deletes the rows it consumed.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    source = models.CharField(max_length=16)
+    row_id = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.row_id}"

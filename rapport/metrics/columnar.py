@@ -1,0 +1,363 @@
+"""The KPIs counted from fact packs: the same sets as the SQL of ``service``, ``surveys`` and
+``customers``, counted over numpy columns, and handed to the same ``_figures`` functions.
+
+Each function mirrors its SQL twin condition by condition (the docstrings name them); the
+tests compare both on the same data, figure by figure.
+"""
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from rapport.metrics import customers as customer_kpis
+from rapport.metrics import service, surveys
+from rapport.metrics.facts import (
+    DIMENSION_COLUMNS,
+    F_DONE,
+    F_FIRST_CONTACT,
+    F_FR_MISSED,
+    F_RES_DONE,
+    F_RES_MISSED,
+    F_RESPONDED,
+    KINDS,
+    NO_ID,
+    TEXT_COLUMNS,
+    day_number,
+)
+from rapport.metrics.packs import Part, Source
+from rapport.metrics.periods import Period
+
+TOTAL = None
+
+
+def days(period: Period) -> tuple[int, int] | None:
+    """Return the period as day numbers ``[first, end)``, or None if it is not whole days."""
+    found = period.local_dates()
+    if found is None:
+        return None
+    return day_number(found[0]), day_number(found[1]) + 1
+
+
+def _filter(part: Part, source: Source, columns: Mapping[str, str], filters, prefix="") -> Any:
+    """Return the mask of ``part``'s rows matching ``filters`` (True: all)."""
+    mask: Any = True
+    for dimension, value in filters.items():
+        name = prefix + columns[dimension]
+        column = part.columns[name]
+        plain = columns[dimension]
+        if plain in TEXT_COLUMNS:
+            vocabulary = source.vocabulary.get(plain, [])
+            accepted = [None] if value is None else ([None, ""] if value == "" else [value])
+            codes = [code for code, known in enumerate(vocabulary) if known in accepted]
+            mask = mask & np.isin(column, codes)
+        else:
+            mask = mask & (column == (NO_ID if value is None else int(value)))
+    return mask
+
+
+def _decode(source: Source, plain: str, codes: np.ndarray) -> list:
+    """Return the dimension values of ``codes`` (None for a missing id)."""
+    if plain in TEXT_COLUMNS:
+        vocabulary = source.vocabulary.get(plain, [])
+        return [vocabulary[int(code)] for code in codes]
+    return [None if int(code) == NO_ID else int(code) for code in codes]
+
+
+class Tally:
+    """Counts, and values for means and medians, per group, gathered over parts."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, list[np.ndarray]] = {}
+        self.values: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+
+    def count(self, name: str, groups: np.ndarray) -> None:
+        self.counts.setdefault(name, []).append(groups)
+
+    def value(self, name: str, groups: np.ndarray, values: np.ndarray) -> None:
+        self.values.setdefault(name, []).append((groups, values))
+
+    def keys(self, names) -> list:
+        """Return the groups with a row in any of the sets ``names``."""
+        found = [np.unique(g) for name in names for g in self.counts.get(name, []) if len(g)]
+        return np.unique(np.concatenate(found)).tolist() if found else []
+
+    def total(self, name: str) -> int:
+        return int(sum(len(g) for g in self.counts.get(name, [])))
+
+    def counted(self, name: str) -> dict[Any, int]:
+        """Return the size of set ``name`` per group."""
+        groups = _joined(self.counts.get(name, []))
+        keys, sizes = np.unique(groups, return_counts=True)
+        return dict(zip(keys.tolist(), sizes.tolist(), strict=True))
+
+    def gathered(self, name: str) -> np.ndarray:
+        pieces = [values for _groups, values in self.values.get(name, [])]
+        return np.concatenate(pieces) if pieces else np.array([], dtype=np.float64)
+
+    def grouped(self, name: str) -> dict[Any, np.ndarray]:
+        """Return the values of ``name`` per group."""
+        pairs = self.values.get(name, [])
+        groups = _joined([g for g, _v in pairs])
+        values = np.concatenate([v for _g, v in pairs]) if pairs else np.array([], np.float64)
+        order = np.argsort(groups, kind="stable")
+        groups, values = groups[order], values[order]
+        if not len(groups):
+            return {}
+        keys, first = np.unique(groups, return_index=True)
+        return dict(zip(keys.tolist(), np.split(values, first[1:]), strict=True))
+
+
+def _groups(part: Part, name: str | None, size: int) -> np.ndarray:
+    if name is None:
+        return np.zeros(size, dtype=np.int8)
+    return part.columns[name]
+
+
+def _kept(part: Part, column: str, mask: Any) -> np.ndarray:
+    keep = part.kept(column)
+    size = len(part.columns[column])
+    full = np.broadcast_to(mask, (size,)) if not isinstance(mask, np.ndarray) else mask
+    return full if keep is None else full & keep
+
+
+def service_figures(
+    source: Source, period: Period, *, group: str | None, filters, now: datetime, drill
+) -> dict[Any, dict[str, Any]] | None:
+    """Return what ``service.compute`` returns, counted from the conversations' packs."""
+    span = days(period)
+    if span is None:
+        return None
+    first, end = span
+    moment = now.timestamp()
+    tally = Tally()
+    column = DIMENSION_COLUMNS["conversations"].get(group) if group else None
+    for part in source.parts:
+        c = part.columns
+        size = len(c["id"])
+        if not size:
+            continue
+        base = _kept(part, "id", _filter(part, source, DIMENSION_COLUMNS["conversations"], filters))
+        groups = _groups(part, column, size)
+        flags = c["flags"]
+        done = (flags & F_DONE) != 0
+        created = (c["created_day"] >= first) & (c["created_day"] < end)
+        solved = done & (c["solved_day"] >= first) & (c["solved_day"] < end)
+        first_contact = solved & ((flags & F_FIRST_CONTACT) != 0)
+        handled = solved & (c["handling"] > 0)
+        responded = (c["responded_day"] >= first) & (c["responded_day"] < end)
+        backlog_open = ~done & (c["created_day"] < end)
+        backlog_done_later = done & (c["created_day"] < end) & ~(c["done_day"] < end)
+        # service.sets: a target counts once decided (met, or its due time has passed).
+        fr_due = (c["fr_due_day"] >= first) & (c["fr_due_day"] < end)
+        res_due = (c["res_due_day"] >= first) & (c["res_due_day"] < end)
+        with np.errstate(invalid="ignore"):
+            fr_passed = c["fr_due"] <= moment
+            res_passed = c["res_due"] <= moment
+        responded_ever = (flags & F_RESPONDED) != 0
+        fr_decided = responded_ever | fr_passed
+        res_decided = ((flags & F_RES_DONE) != 0) | res_passed
+        fr_missed = ((flags & F_FR_MISSED) != 0) | (~responded_ever & fr_passed)
+        res_missed = ((flags & F_RES_MISSED) != 0) | (~done & res_passed)
+        sla_due = (fr_due & fr_decided) | (res_due & res_decided)
+        sla_met = sla_due & ~(fr_due & fr_missed) & ~(res_due & res_missed)
+        sets = {
+            "created": created,
+            "backlog_open": backlog_open,
+            "backlog_done_later": backlog_done_later,
+            "solved": solved,
+            "first_contact": first_contact,
+            "handled": handled,
+            "responded": responded,
+            "sla_due": sla_due,
+            "sla_met": sla_met,
+        }
+        for name, mask in sets.items():
+            tally.count(name, groups[mask & base])
+        for key, subset, _expression, _unit, _per in service.TIMES:
+            values = c[_TIME_COLUMNS[key]]
+            mask = sets[subset] & base & ~np.isnan(values)
+            tally.value(key, groups[mask], values[mask])
+    if column is None:
+        rows = {TOTAL: {name: tally.total(name) for name in tally.counts}}
+        values = {key: {TOTAL: tally.gathered(key)} for key, *_rest in service.TIMES}
+    else:
+        keys = tally.keys(service.QUERIES)
+        counted = {name: tally.counted(name) for name in tally.counts}
+        rows = {key: {name: found.get(key, 0) for name, found in counted.items()} for key in keys}
+        values = {key: tally.grouped(key) for key, *_rest in service.TIMES}
+    results: dict[Any, dict[str, Any]] = {}
+    labels = _decode(source, column, np.array(list(rows), dtype=np.int64)) if column else [None]
+    for (key, row), label in zip(rows.items(), labels, strict=True):
+        middles = {}
+        for time_key, *_rest in service.TIMES:
+            found = values[time_key].get(key, np.array([], dtype=np.float64))
+            row[f"{time_key}_n"] = len(found)
+            row[f"{time_key}_mean"] = float(found.mean()) if len(found) else None
+            middles[time_key] = float(np.median(found)) if len(found) else None
+        results[label] = service._figures(row, middles, drill)
+    return results
+
+
+_TIME_COLUMNS = {
+    "first_response_time_calendar": "frt_calendar",
+    "first_response_time_business": "frt_business",
+    "resolution_time_calendar": "resolution_calendar",
+    "resolution_time_business": "resolution_business",
+    "handling_time": "handling",
+}
+
+
+def survey_figures(
+    source: Source, period: Period, *, group: str | None, filters, drill
+) -> dict[Any, dict[str, Any]] | None:
+    """Return what ``surveys.compute`` returns, counted from the answers' packs."""
+    span = days(period)
+    if span is None:
+        return None
+    first, end = span
+    column = DIMENSION_COLUMNS["responses"].get(group) if group else None
+    tally = Tally()
+    csat, nps, ces = KINDS["csat"], KINDS["nps"], KINDS["ces"]
+    for part in source.parts:
+        c = part.columns
+        size = len(c["id"])
+        if not size:
+            continue
+        base = _kept(part, "id", _filter(part, source, DIMENSION_COLUMNS["responses"], filters))
+        answered = base & (c["answered_day"] >= first) & (c["answered_day"] < end)
+        groups = _groups(part, column, size)
+        kind, score = c["kind"], c["score"]
+        sets = {
+            "any": answered & (kind >= 0),
+            "csat": answered & (kind == csat),
+            "csat_satisfied": answered & (kind == csat) & (score >= 4),
+            "nps": answered & (kind == nps),
+            "nps_promoters": answered & (kind == nps) & (score >= 9),
+            "nps_detractors": answered & (kind == nps) & (score <= 6),
+            "ces": answered & (kind == ces),
+        }
+        for name, mask in sets.items():
+            tally.count(name, groups[mask])
+        tally.value("ces", groups[sets["ces"]], score[sets["ces"]].astype(np.float64))
+    names = list(surveys.sets(period))
+    if column is None:
+        rows = {TOTAL: {name: tally.total(name) for name in names}}
+        ces_values = {TOTAL: tally.gathered("ces")}
+    else:
+        keys = tally.keys(["any"])
+        counted = {name: tally.counted(name) for name in names}
+        rows = {key: {name: counted[name].get(key, 0) for name in names} for key in keys}
+        ces_values = tally.grouped("ces")
+    labels = _decode(source, column, np.array(list(rows), dtype=np.int64)) if column else [None]
+    results = {}
+    for (key, row), label in zip(rows.items(), labels, strict=True):
+        values = ces_values.get(key, np.array([], dtype=np.float64))
+        row["ces_mean"] = float(values.mean()) if len(values) else None
+        results[label] = surveys._figures(row, drill)
+    return results
+
+
+def customer_figures(
+    source: Source, period: Period, *, group: str | None, filters, with_orders: bool, drill
+) -> dict[Any, dict[str, Any]] | None:
+    """Return what ``customers.compute`` returns, counted from the customers' packs.
+
+    A customer at a boundary is one whose activity spell covers that boundary's day
+    (``facts.customer_facts``); a customer has at most one spell covering any day.
+    """
+    span = days(period)
+    if span is None:
+        return None
+    first, end = span
+    column = DIMENSION_COLUMNS["customers"].get(group) if group else None
+    at_start_groups, at_end_groups, lost_groups = [], [], []
+    new_groups, customer_groups = [], []
+    order_groups, order_cents, buyer_groups, repeater_groups = [], [], [], []
+    for part in source.parts:
+        c = part.columns
+        if not len(c["id"]):
+            continue
+        dims = DIMENSION_COLUMNS["customers"]
+        people = _kept(part, "id", _filter(part, source, dims, filters))
+        customer_groups.append(_groups(part, column, len(c["id"]))[people])
+        spells = _kept(part, "spell_customer", _filter(part, source, dims, filters, "spell_"))
+        spell_groups = _groups(part, f"spell_{column}" if column else None, len(spells))
+        starts, ends = c["spell_start"], c["spell_end"]
+        covers_start = spells & (starts <= first) & (ends >= first)
+        covers_end = spells & (starts <= end) & (ends >= end)
+        # Lost: covered at the start, and no spell of the same customer covers the end.
+        owners = c["spell_customer"]
+        run = np.ones(len(owners), dtype=bool)
+        run[1:] = owners[1:] != owners[:-1]
+        run_start = np.flatnonzero(run)
+        if len(run_start):
+            ends_any = np.maximum.reduceat(covers_end.astype(np.int8), run_start)
+            lost = covers_start & (ends_any[np.cumsum(run) - 1] == 0)
+        else:
+            lost = covers_start
+        lost_groups.append(spell_groups[lost])
+        at_start_groups.append(spell_groups[covers_start])
+        at_end_groups.append(spell_groups[covers_end])
+        new_groups.append(spell_groups[covers_end & (c["spell_born"] >= first)])
+        if with_orders:
+            orders = _kept(part, "order_customer", _filter(part, source, dims, filters, "order_"))
+            placed = orders & (c["order_day"] >= first) & (c["order_day"] < end)
+            groups = _groups(part, f"order_{column}" if column else None, len(placed))
+            order_groups.append(groups[placed])
+            order_cents.append(c["order_cents"][placed])
+            buyers = c["order_customer"][placed]
+            # Orders are sorted by customer within a part, and no customer spans two parts.
+            starts_run = np.ones(len(buyers), dtype=bool)
+            starts_run[1:] = buyers[1:] != buyers[:-1]
+            run_start = np.flatnonzero(starts_run)
+            run_length = np.diff(np.append(run_start, len(buyers)))
+            buyer_groups.append(groups[placed][run_start])
+            repeater_groups.append(groups[placed][run_start[run_length > 1]])
+    sets = {
+        "at_start": _joined(at_start_groups),
+        "at_end": _joined(at_end_groups),
+        "new": _joined(new_groups),
+        "lost": _joined(lost_groups),
+    }
+    everyone = _joined(customer_groups)
+    keys = [TOTAL] if column is None else np.unique(everyone).tolist()
+    labels = [None] if column is None else _decode(source, column, np.array(keys, dtype=np.int64))
+    orders_g, cents = _joined(order_groups), _joined(order_cents, np.int64)
+    buyers_g, repeaters_g = _joined(buyer_groups), _joined(repeater_groups)
+    counted = {
+        name: (
+            None
+            if column is None
+            else dict(
+                zip(*[a.tolist() for a in np.unique(values, return_counts=True)], strict=True)
+            )
+        )
+        for name, values in {**sets, "buyers": buyers_g, "repeaters": repeaters_g}.items()
+    }
+    results = {}
+    for key, label in zip(keys, labels, strict=True):
+
+        def count(values: np.ndarray, name: str, key=key) -> int:
+            return len(values) if key is TOTAL else counted[name].get(key, 0)
+
+        row = {name: count(values, name) for name, values in sets.items()}
+        buying: dict[str, Any] = {}
+        if with_orders:
+            chosen = cents if key is TOTAL else cents[orders_g == key]
+            number = len(chosen)
+            buying = {
+                "orders": number,
+                "revenue": None if not number else int(chosen.sum()) / 100,
+                "purchasers": count(buyers_g, "buyers"),
+                "repeaters": count(repeaters_g, "repeaters"),
+            }
+            if column is not None and not number and not buying["purchasers"]:
+                buying = {}
+        results[label] = customer_kpis._figures(row, buying, with_orders, drill)
+    return results
+
+
+def _joined(pieces: list[np.ndarray], dtype=np.int64) -> np.ndarray:
+    return np.concatenate(pieces) if pieces else np.array([], dtype=dtype)

@@ -1,0 +1,321 @@
+"""KPI fact packs: column stores of the facts, kept in the database and patched when read.
+
+A pack holds the facts (``metrics.facts``) of one range of ``CHUNK`` row ids of one source.
+``refresh()`` (a periodic task and ``rapport metrics_packs``) builds the packs that are missing
+or stale and the ones holding rows the triggers logged as changed, then deletes the change
+rows it consumed. ``load()`` returns the packs' columns with the rows changed since their
+build replaced by fresh facts read from the tables, so a figure counted from them equals a
+direct count at that moment; when too many rows changed, or a pack or trigger is missing, it
+returns None and the engine counts directly.
+
+Each process keeps the decoded packs in memory and reloads only the ones rebuilt since.
+"""
+
+import io
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from django.db.models import Max
+from django.utils import timezone
+
+from rapport.customers.models import Customer
+from rapport.feedback.models import SurveyResponse
+from rapport.helpdesk.models import Conversation
+from rapport.metrics import facts, triggers
+from rapport.metrics.models import FactChange, FactPack
+
+log = logging.getLogger(__name__)
+
+CHUNK = 1 << 16
+SOURCES = {
+    "conversations": (Conversation, facts.conversation_facts),
+    "responses": (SurveyResponse, facts.response_facts),
+    "customers": (Customer, facts.customer_facts),
+}
+# More changed rows than this and reading them costs more than counting directly.
+PATCH_LIMIT = 5_000
+# Change rows read per refresh; the rest wait for the next.
+CONSUME_LIMIT = 200_000
+
+
+# The kinds of rows a source's columns describe, each named by its id column: a customer's
+# columns hold the customer, their activity spells and their revenue orders.
+FAMILIES = {"": "id", "spell": "spell_customer", "order": "order_customer"}
+
+
+def family(column: str) -> str:
+    """Return the family of rows a column belongs to ("" for the source's own rows)."""
+    prefix = column.split("_", 1)[0]
+    return prefix if prefix in FAMILIES and prefix else ""
+
+
+@dataclass
+class Part:
+    """Columns of one source and, per family, which of their rows still count (None: all)."""
+
+    columns: dict[str, np.ndarray]
+    keep: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def kept(self, name: str) -> np.ndarray | None:
+        """Return the mask of rows that count for column ``name``'s family (None: all)."""
+        return self.keep.get(family(name))
+
+
+@dataclass
+class Source:
+    """The facts of one source: parts sharing one vocabulary per text column."""
+
+    parts: list[Part]
+    vocabulary: dict[str, list] = field(default_factory=dict)
+
+
+@dataclass
+class Facts:
+    conversations: Source
+    responses: Source
+    customers: Source
+
+
+# --- Storage -------------------------------------------------------------------------------
+
+
+def encode(columns: dict[str, Any]) -> bytes:
+    """Return ``columns`` (arrays and a vocabulary) as bytes."""
+    buffer = io.BytesIO()
+    arrays = {k: v for k, v in columns.items() if isinstance(v, np.ndarray)}
+    meta = json.dumps({"vocabulary": columns["vocabulary"]})
+    np.savez(buffer, __meta__=np.array(meta), **arrays)
+    return buffer.getvalue()
+
+
+def decode(data: bytes) -> dict[str, Any]:
+    """Return the columns of a pack's bytes."""
+    with np.load(io.BytesIO(bytes(data)), allow_pickle=False) as stored:
+        columns = {name: stored[name] for name in stored.files if name != "__meta__"}
+        meta = json.loads(str(stored["__meta__"]))
+    columns["vocabulary"] = meta["vocabulary"]
+    return columns
+
+
+def dirty_rows(changes: list[tuple[str, int]]) -> dict[str, set[int]]:
+    """Return, per source, the rows whose facts the logged changes may have altered.
+
+    A changed customer record (country, language) changes the dimensions of the customer's
+    conversations and answers; new activity (an order, a conversation) changes the customer's
+    spells; a changed conversation changes the dimensions of its answers.
+    """
+    logged: dict[str, set[int]] = {
+        name: set() for name in ("conversations", "responses", "customers", "activity")
+    }
+    for source, row in changes:
+        if row is not None and source in logged:
+            logged[source].add(row)
+    people = logged["customers"]
+    conversations = set(logged["conversations"])
+    responses = set(logged["responses"])
+    if people:
+        conversations |= set(_in_batches(Conversation.objects, "customer_id", people, "pk"))
+        responses |= set(_in_batches(SurveyResponse.objects, "customer_id", people, "pk"))
+    if logged["conversations"]:
+        responses |= set(
+            _in_batches(SurveyResponse.objects, "conversation_id", logged["conversations"], "pk")
+        )
+    return {
+        "conversations": conversations,
+        "responses": responses,
+        "customers": people | logged["activity"],
+    }
+
+
+def _in_batches(manager, column: str, values: set[int], wanted: str, size: int = 900):
+    values = sorted(values)
+    for index in range(0, len(values), size):
+        yield from manager.filter(**{f"{column}__in": values[index : index + size]}).values_list(
+            wanted, flat=True
+        )
+
+
+def refresh(*, full: bool = False) -> dict[str, int]:
+    """Build missing, stale and changed packs; return how many packs of each source were built."""
+    if not triggers.installed():
+        triggers.install()
+    changes = list(
+        FactChange.objects.order_by("id").values_list("id", "source", "row_id")[:CONSUME_LIMIT]
+    )
+    dirty = dirty_rows([(source, row) for _id, source, row in changes])
+    wanted = facts.settings_key()
+    built: dict[str, int] = {}
+    for source, (model, build) in SOURCES.items():
+        last = model.objects.aggregate(last=Max("pk"))["last"] or 0
+        chunks = set(range(last // CHUNK + 1))
+        existing = dict(FactPack.objects.filter(source=source).values_list("chunk", "settings"))
+        todo = chunks if full else {row // CHUNK for row in dirty[source]} & chunks
+        todo |= chunks - existing.keys()
+        todo |= {chunk for chunk, settings in existing.items() if settings != wanted} & chunks
+        for chunk in sorted(todo):
+            started = timezone.now()
+            low, high = chunk * CHUNK, (chunk + 1) * CHUNK
+            columns = build(model.objects.filter(pk__gte=low, pk__lt=high), span=(low, high))
+            FactPack.objects.update_or_create(
+                source=source,
+                chunk=chunk,
+                defaults={
+                    "built_at": started,
+                    "rows": len(columns["id"]),
+                    "settings": wanted,
+                    "data": encode(columns),
+                },
+            )
+        FactPack.objects.filter(source=source, chunk__gt=last // CHUNK).delete()
+        built[source] = len(todo)
+    consumed = [change_id for change_id, _source, _row in changes]
+    for index in range(0, len(consumed), 900):
+        FactChange.objects.filter(pk__in=consumed[index : index + 900]).delete()
+    return built
+
+
+# --- Reading -------------------------------------------------------------------------------
+
+_lock = threading.Lock()
+# (source, chunk) -> (built_at, columns)
+_cache: dict[tuple[str, int], tuple[Any, dict[str, Any]]] = {}
+# source -> (key of the chunks it was merged from, Source)
+_merged: dict[str, tuple[tuple, Source]] = {}
+_triggers_seen = False
+
+
+def load() -> Facts | None:
+    """Return the facts of every source as they are now, or None when packs cannot give them."""
+    global _triggers_seen
+    if not _triggers_seen:
+        if not triggers.installed():
+            return None
+        _triggers_seen = True
+    # The log may hold the same row many times; a long log is not worth reading at all.
+    if FactChange.objects.all()[: PATCH_LIMIT * 4 + 1].count() > PATCH_LIMIT * 4:
+        return None
+    changes = list(FactChange.objects.values_list("source", "row_id").distinct())
+    if len(changes) > PATCH_LIMIT:
+        return None
+    wanted = facts.settings_key()
+    stored: dict[str, dict[int, Any]] = {name: {} for name in SOURCES}
+    for source, chunk, built_at, settings in FactPack.objects.values_list(
+        "source", "chunk", "built_at", "settings"
+    ):
+        if settings != wanted:
+            return None
+        if source in stored:
+            stored[source][chunk] = built_at
+    sources: dict[str, Source] = {}
+    dirty = dirty_rows(changes)
+    for source, (model, build) in SOURCES.items():
+        last = model.objects.aggregate(last=Max("pk"))["last"] or 0
+        needed = range(last // CHUNK + 1)
+        if any(chunk not in stored[source] for chunk in needed):
+            # Rows past the last pack are fine only if every one of them was logged.
+            missing = [c for c in needed if c not in stored[source]]
+            if missing != list(range(missing[0], last // CHUNK + 1)) or not _all_logged(
+                model, missing[0] * CHUNK, dirty[source]
+            ):
+                return None
+        base = _merge(source, stored[source])
+        if base is None:
+            return None
+        sources[source] = _patched(base, dirty[source], build, model)
+    return Facts(**sources)
+
+
+def _all_logged(model, first_id: int, logged: set[int]) -> bool:
+    rows = set(
+        model.objects.filter(pk__gte=first_id).values_list("pk", flat=True)[: PATCH_LIMIT + 1]
+    )
+    return rows <= logged
+
+
+def _merge(source: str, chunks: dict[int, Any]) -> Source | None:
+    """Return the packs of ``source`` as one Source, loading only packs rebuilt since last time."""
+    key = tuple(sorted(chunks.items()))
+    with _lock:
+        merged = _merged.get(source)
+        if merged is not None and merged[0] == key:
+            return merged[1]
+        stale = [c for c, built in chunks.items() if _cache.get((source, c), (None,))[0] != built]
+        for pack in FactPack.objects.filter(source=source, chunk__in=stale).only(
+            "chunk", "built_at", "data"
+        ):
+            _cache[(source, pack.chunk)] = (pack.built_at, decode(pack.data))
+        for cached_key in [k for k in _cache if k[0] == source and k[1] not in chunks]:
+            del _cache[cached_key]
+        parts = [_cache[(source, c)] for c in sorted(chunks) if (source, c) in _cache]
+        if len(parts) != len(chunks):
+            return None
+        vocabulary: dict[str, list] = {}
+        columns = [_recode(cols, vocabulary) for _built, cols in parts]
+        names = [n for n in (columns[0] if columns else {}) if n != "vocabulary"]
+        joined = {n: np.concatenate([c[n] for c in columns]) for n in names} if columns else {}
+        result = Source([Part(joined)] if joined else [], vocabulary)
+        _merged[source] = (key, result)
+        return result
+
+
+def _recode(columns: dict[str, Any], vocabulary: dict[str, list]) -> dict[str, Any]:
+    """Return ``columns`` with their text codes rewritten into the shared ``vocabulary``."""
+    result = dict(columns)
+    for name, values in columns["vocabulary"].items():
+        targets = [c for c in columns if c == name or c.endswith("_" + name)]
+        shared = vocabulary.setdefault(name, [])
+        index = {value: code for code, value in enumerate(shared)}
+        mapping = []
+        for value in values:
+            if value not in index:
+                index[value] = len(shared)
+                shared.append(value)
+            mapping.append(index[value])
+        table = np.array(mapping, dtype=np.int16)
+        for target in targets:
+            if len(columns[target]):
+                result[target] = table[columns[target]]
+    return result
+
+
+def _patched(base: Source, dirty: set[int], build, model) -> Source:
+    """Return ``base`` with the ``dirty`` rows left out and their current facts added."""
+    if not dirty:
+        return base
+    vocabulary = {name: list(values) for name, values in base.vocabulary.items()}
+    wanted = np.array(sorted(dirty), dtype=np.int64)
+    parts = []
+    for part in base.parts:
+        keep = {}
+        for name, column in FAMILIES.items():
+            if column in part.columns:
+                keep[name] = _without(part.columns[column], wanted)
+        parts.append(Part(part.columns, keep))
+    fresh = build(model.objects.filter(pk__in=wanted.tolist()))
+    if len(fresh["id"]):
+        parts.append(Part(_recode(fresh, vocabulary)))
+    return Source(parts, vocabulary)
+
+
+def _without(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Return the mask of the rows of ``ids`` (sorted) whose id is not in ``wanted`` (sorted)."""
+    low = np.searchsorted(ids, wanted, side="left")
+    high = np.searchsorted(ids, wanted, side="right")
+    hit = high > low
+    change = np.zeros(len(ids) + 1, dtype=np.int32)
+    np.add.at(change, low[hit], 1)
+    np.add.at(change, high[hit], -1)
+    return np.cumsum(change[:-1]) == 0
+
+
+def clear_cache() -> None:
+    """Forget the packs this process decoded (tests; a database switched under it)."""
+    global _triggers_seen
+    with _lock:
+        _cache.clear()
+        _merged.clear()
+    _triggers_seen = False
