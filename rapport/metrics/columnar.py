@@ -361,3 +361,71 @@ def customer_figures(
 
 def _joined(pieces: list[np.ndarray], dtype=np.int64) -> np.ndarray:
     return np.concatenate(pieces) if pieces else np.array([], dtype=dtype)
+
+
+def trend_counts(
+    facts, buckets: list[Period], filters
+) -> tuple[list[int | None], list[float | None]] | None:
+    """Return inquiry volume and CSAT % per bucket (``trends.trend``), from the packs."""
+    spans = [days(bucket) for bucket in buckets]
+    if not spans or any(span is None for span in spans):
+        return None
+    starts = np.array([span[0] for span in spans], dtype=np.int64)
+    end = spans[-1][1]
+    size = len(spans)
+
+    def bucket_of(day_column: np.ndarray, mask) -> np.ndarray:
+        chosen = day_column[mask & (day_column >= starts[0]) & (day_column < end)]
+        return np.searchsorted(starts, chosen, side="right") - 1
+
+    volume: list[int | None] = [None] * size
+    if all(d in DIMENSION_COLUMNS["conversations"] for d in filters):
+        counted = np.zeros(size, dtype=np.int64)
+        source = facts.conversations
+        for part in source.parts:
+            if not len(part.columns["id"]):
+                continue
+            mask = _kept(
+                part, "id", _filter(part, source, DIMENSION_COLUMNS["conversations"], filters)
+            )
+            counted += np.bincount(bucket_of(part.columns["created_day"], mask), minlength=size)
+        volume = counted.tolist()
+    csat: list[float | None] = [None] * size
+    if all(d in DIMENSION_COLUMNS["responses"] for d in filters):
+        answers, satisfied = np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64)
+        source = facts.responses
+        for part in source.parts:
+            if not len(part.columns["id"]):
+                continue
+            mask = _kept(part, "id", _filter(part, source, DIMENSION_COLUMNS["responses"], filters))
+            mask = mask & (part.columns["kind"] == KINDS["csat"])
+            day = part.columns["answered_day"]
+            answers += np.bincount(bucket_of(day, mask), minlength=size)
+            satisfied += np.bincount(
+                bucket_of(day, mask & (part.columns["score"] >= 4)), minlength=size
+            )
+        csat = [
+            round(100.0 * good / total, 2) if total else None
+            for good, total in zip(satisfied.tolist(), answers.tolist(), strict=True)
+        ]
+    return volume, csat
+
+
+def score_counts(facts, period: Period, kind: str, filters) -> dict[int, int] | None:
+    """Return how many answers of ``kind`` gave each score in ``period``, from the packs."""
+    span = days(period)
+    if span is None or not all(d in DIMENSION_COLUMNS["responses"] for d in filters):
+        return None
+    first, end = span
+    found: dict[int, int] = {}
+    source = facts.responses
+    for part in source.parts:
+        c = part.columns
+        if not len(c["id"]):
+            continue
+        mask = _kept(part, "id", _filter(part, source, DIMENSION_COLUMNS["responses"], filters))
+        mask = mask & (c["kind"] == KINDS[kind]) & (c["answered_day"] >= first)
+        scores, sizes = np.unique(c["score"][mask & (c["answered_day"] < end)], return_counts=True)
+        for score, size in zip(scores.tolist(), sizes.tolist(), strict=True):
+            found[score] = found.get(score, 0) + size
+    return found

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -405,3 +405,26 @@ def drill_records(user: User | None, drill: Mapping[str, Any], *, numerator: boo
     if scoped is None:
         raise MetricsError(_("These records cannot be sliced that way."))
     return records(scoped, period, name, as_of)
+
+
+def score_counts(user: User | None, drill: Mapping[str, Any]) -> dict[int, int]:
+    """Return how many of the answers a CSAT, NPS or CES figure counted gave each score.
+
+    ``drill`` is the figure's drill-down; the counts add up to the figure's ``n``.
+    """
+    kind = drill.get("set")
+    if drill.get("source") != "responses" or kind not in ("csat", "nps", "ces"):
+        raise MetricsError(_("Unknown set of records."))
+    start, end = parse_datetime(drill.get("start") or ""), parse_datetime(drill.get("end") or "")
+    if start and end and sees_everything(user):
+        try:
+            period = Period(start, end)
+        except PeriodError:
+            period = None
+        facts = packs.load() if period and columnar.days(period) else None
+        if facts is not None:
+            found = columnar.score_counts(facts, period, kind, clean_filters(drill.get("filters")))
+            if found is not None:
+                return found
+    rows = drill_records(user, drill).order_by().values_list("score").annotate(n=Count("pk"))
+    return dict(rows)

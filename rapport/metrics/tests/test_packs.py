@@ -20,10 +20,10 @@ from rapport.customers.models import Customer
 from rapport.factories import CustomerFactory
 from rapport.feedback.models import SurveyInvitation, SurveyResponse
 from rapport.helpdesk.models import Channel, Conversation, Status
-from rapport.metrics import packs, triggers
+from rapport.metrics import packs, trends, triggers
 from rapport.metrics.models import FactChange, FactPack
 from rapport.metrics.periods import Period
-from rapport.metrics.queries import Scope, _compute, report
+from rapport.metrics.queries import Scope, _compute, report, score_counts
 from rapport.sla.models import SlaClock
 
 NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
@@ -297,3 +297,28 @@ def test_packs_built_under_other_settings_are_not_used(world):
         packs.refresh()
         assert packs.load() is not None
     assert FactPack.objects.count() == 3
+
+
+@pytest.mark.parametrize(
+    "first,last", [(date(2026, 10, 1), date(2026, 10, 31)), (date(2025, 6, 1), date(2026, 11, 20))]
+)
+def test_trends_and_score_counts_from_the_packs_equal_the_direct_counts(
+    world, monkeypatch, first, last
+):
+    packs.clear_cache()
+    packs.refresh()
+    period = Period.from_dates(first, last)
+    figures = report(period, now=NOW).total.figures
+    for filters in ({}, {"channel": "chat"}, {"team": None}):
+        from_packs = trends.trend(None, first, last, filters=filters)
+        scores = {
+            k: score_counts(None, {**figures[k].drill, "filters": filters})
+            for k in ("csat", "nps", "ces")
+        }
+        with monkeypatch.context() as patch:
+            patch.setattr(packs, "load", lambda: None)
+            assert trends.trend(None, first, last, filters=filters) == from_packs
+            for kind, counted in scores.items():
+                direct = score_counts(None, {**figures[kind].drill, "filters": filters})
+                assert counted == direct
+    assert sum(from_packs["volume"]) > 0
