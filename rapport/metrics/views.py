@@ -12,7 +12,6 @@ from datetime import date, timedelta
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -29,7 +28,7 @@ from rapport.helpdesk.queries import visible_conversations
 from rapport.metrics import trends
 from rapport.metrics.figures import DIMENSIONS, UNITS, Figure
 from rapport.metrics.periods import Period, PeriodError
-from rapport.metrics.queries import KPIS, MetricsError, drill_records, report
+from rapport.metrics.queries import KPIS, MetricsError, drill_records, report, score_counts
 
 # The KPIs the dashboard shows as cards, in order.
 CARDS = (
@@ -200,19 +199,14 @@ def trend(user, choice: Choice, filters: dict | None = None) -> dict:
 
 
 def distribution(user, figure, kind: str) -> dict:
-    """Return how many of the answers ``figure`` counted gave each score (one query).
+    """Return how many of the answers ``figure`` counted gave each score.
 
-    Counted from the figure's own drill-down, so the bars add up to the card's ``n``.
+    Counted by the engine from the figure's own drill-down, so the bars add up to the card's
+    ``n``.
     """
     counts = dict.fromkeys(SCORES[kind], 0)
     if figure is not None and figure.drill:
-        found = (
-            drill_records(user, figure.drill)
-            .order_by()
-            .values_list("score")
-            .annotate(count=Count("pk"))
-        )
-        for score, count in found:
+        for score, count in score_counts(user, figure.drill).items():
             if score in counts:
                 counts[score] = count
     return {"labels": [str(score) for score in counts], "counts": list(counts.values())}
