@@ -16,6 +16,7 @@ import json
 import logging
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,11 @@ SOURCES = {
 PATCH_LIMIT = 5_000
 # Change rows read per refresh; the rest wait for the next.
 CONSUME_LIMIT = 200_000
+# ``refresh_if_due`` rebuilds once this many changes are logged or the oldest waited this long.
+REFRESH_AFTER_ROWS = 1_000
+REFRESH_AFTER = timedelta(minutes=30)
+# When this process first saw the oldest logged change (the log keeps no times).
+_first_logged: dict[int, Any] = {}
 
 
 # The kinds of rows a source's columns describe, each named by its id column: a customer's
@@ -137,6 +143,24 @@ def _in_batches(manager, column: str, values: set[int], wanted: str, size: int =
         yield from manager.filter(**{f"{column}__in": values[index : index + size]}).values_list(
             wanted, flat=True
         )
+
+
+def refresh_if_due(*, now=None) -> dict[str, int] | None:
+    """Refresh when many rows changed or the oldest change waited long; else do nothing.
+
+    Between refreshes the changed rows are patched in when read, which costs a little per
+    changed row; rebuilding a pack costs seconds, so it waits until it is worth it.
+    """
+    oldest = FactChange.objects.order_by("id").values_list("id", flat=True).first()
+    if oldest is None:
+        return None
+    count = FactChange.objects.all()[: REFRESH_AFTER_ROWS + 1].count()
+    waited = _first_logged.setdefault(oldest, now or timezone.now())
+    moment = now or timezone.now()
+    if count <= REFRESH_AFTER_ROWS and moment - waited < REFRESH_AFTER:
+        return None
+    _first_logged.clear()
+    return refresh()
 
 
 def refresh(*, full: bool = False) -> dict[str, int]:

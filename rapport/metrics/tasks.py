@@ -1,10 +1,17 @@
-"""KPI jobs: the weekly report email to managers."""
+"""KPI jobs: the weekly report email to managers, and keeping the KPI fact packs fresh."""
 
 from django.conf import settings
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
+from rapport.metrics import packs
 from rapport.metrics.weekly import send_weekly_reports
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def refresh_fact_packs() -> None:
+    """Rebuild the KPI fact packs holding changed rows, when enough changed or long enough ago."""
+    packs.refresh_if_due()
 
 
 # Every hour of Monday morning (UTC): the first run sends, later runs retry failed sends and

@@ -322,3 +322,21 @@ def test_trends_and_score_counts_from_the_packs_equal_the_direct_counts(
                 direct = score_counts(None, {**figures[kind].drill, "filters": filters})
                 assert counted == direct
     assert sum(from_packs["volume"]) > 0
+
+
+def test_the_periodic_refresh_waits_for_many_changes_or_a_long_wait(world, monkeypatch):
+    packs.clear_cache()
+    packs.refresh()
+    assert packs.refresh_if_due() is None
+    conversation = world["conversations"][30]
+    Conversation.objects.filter(pk=conversation.pk).update(status=Status.OPEN)
+    assert packs.refresh_if_due(now=NOW) is None
+    assert packs.refresh_if_due(now=NOW + timedelta(minutes=10)) is None
+    assert FactChange.objects.exists()
+    assert packs.refresh_if_due(now=NOW + timedelta(minutes=31)) is not None
+    assert not FactChange.objects.exists()
+    monkeypatch.setattr(packs, "REFRESH_AFTER_ROWS", 3)
+    Conversation.objects.filter(pk__in=[c.pk for c in world["conversations"][40:45]]).update(
+        status=Status.PENDING
+    )
+    assert packs.refresh_if_due(now=NOW) is not None
