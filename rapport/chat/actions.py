@@ -277,9 +277,10 @@ def close_conversation_chat(*, conversation: Conversation, by: str) -> SurveyInv
 def close_solved_chat(*, conversation_id: int) -> SurveyInvitation | None:
     """Close the chat of a solved (or closed) conversation; do nothing while it is open.
 
-    The helpdesk does not tell the chat about a solve, so the visitor's pings and the agent's
-    console check for one (``close_conversation_chat``, ``by="solved"``). A conversation
-    merged into another is closed too, but its chat goes on in the other one.
+    The helpdesk calls this after every solve or close is committed; the visitor's pings and
+    the agent's console check too, in case that call failed (``close_conversation_chat``,
+    ``by="solved"``). A conversation merged into another is closed too, but its chat goes on
+    in the other one.
     """
     conversation = (
         Conversation.objects.filter(

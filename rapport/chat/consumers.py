@@ -6,9 +6,10 @@ works too) and is sent every message after ``last_id`` again, so a reconnect los
 Refusals are ``{"type": "error", "code": ..., "message": ...}`` frames, followed by a close
 with code 4401 (bad token), 4403 (wrong origin) or 4408 (no hello in time).
 
-When the chat ends (the visitor's ``end``, the agent's "End chat", or a solve noticed at the
-visitor's ping or the console's hello) visitors get ``{"type": "ended", "from": ...}`` with a
-``survey`` to answer through ``/chat/api/survey`` when the customer is to be asked.
+When the chat ends (the visitor's ``end``, the agent's "End chat", or a solve in the helpdesk;
+a ping or the console's hello still checks for a solve in case that news was lost) visitors
+get ``{"type": "ended", "from": ...}`` with a ``survey`` to answer through
+``/chat/api/survey`` when the customer is to be asked.
 """
 
 import asyncio
@@ -342,7 +343,7 @@ class VisitorConsumer(ChatSocket):
 
     def _keep_alive(self) -> None:
         actions.touch_session(session=self.session)
-        # A solve in the inbox ends the chat (with the survey) at the visitor's next ping.
+        # The helpdesk ends the chat at a solve; should that have failed, the next ping does.
         actions.close_solved_chat(conversation_id=self.session.conversation_id)
 
     async def on_end(self, frame):

@@ -86,9 +86,7 @@ def test_an_agent_who_ends_the_chat_has_the_visitor_asked(cast, started):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_solve_in_the_inbox_ends_the_chat_with_the_survey_at_the_visitors_next_ping(
-    cast, started
-):
+def test_a_solve_in_the_inbox_ends_the_chat_at_once_with_the_survey(cast, started):
     conversation = started.session.conversation
 
     async def scenario():
@@ -97,7 +95,7 @@ def test_a_solve_in_the_inbox_ends_the_chat_with_the_survey_at_the_visitors_next
         await sync_to_async(change_status)(
             conversation=conversation, actor=cast.agent, status=Status.SOLVED
         )
-        await visitor.send_json_to({"type": "ping"})
+        # No ping: the helpdesk's solve itself ends the chat.
         ended = await receive_until(visitor, "ended")
         await visitor.disconnect()
         return ended
@@ -110,7 +108,7 @@ def test_a_solve_in_the_inbox_ends_the_chat_with_the_survey_at_the_visitors_next
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_agents_console_opening_on_a_solved_conversation_ends_its_chat(cast, client, started):
+def test_a_solve_tells_the_agents_console_too_without_a_token(cast, client, started):
     conversation = started.session.conversation
     cookie = login_cookie(client, cast.admin)
     from rapport.chat.tests.conftest import agent_socket
@@ -118,9 +116,40 @@ def test_the_agents_console_opening_on_a_solved_conversation_ends_its_chat(cast,
     async def scenario():
         visitor = visitor_socket()
         await hello(visitor, started.token)
+        agent = agent_socket(cookie, conversation.pk)
+        assert (await agent.connect())[0]
+        await agent.send_json_to({"type": "hello", "last_id": 0})
         await sync_to_async(change_status)(
             conversation=conversation, actor=cast.admin, status=Status.SOLVED
         )
+        seen_by_visitor = await receive_until(visitor, "ended")
+        seen_by_agent = await receive_until(agent, "ended")
+        await visitor.disconnect()
+        await agent.disconnect()
+        return seen_by_visitor, seen_by_agent
+
+    seen_by_visitor, seen_by_agent = run(scenario)
+    assert "survey" in seen_by_visitor
+    assert seen_by_agent == {"type": "ended", "from": "solved"}  # no token for staff
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_agents_console_ends_the_chat_of_a_solve_whose_news_was_lost(
+    cast, client, started, monkeypatch
+):
+    conversation = started.session.conversation
+    cookie = login_cookie(client, cast.admin)
+    close_solved_chat = actions.close_solved_chat
+    from rapport.chat.tests.conftest import agent_socket
+
+    async def scenario():
+        visitor = visitor_socket()
+        await hello(visitor, started.token)
+        monkeypatch.setattr(actions, "close_solved_chat", lambda **kwargs: None)
+        await sync_to_async(change_status)(
+            conversation=conversation, actor=cast.admin, status=Status.SOLVED
+        )
+        monkeypatch.setattr(actions, "close_solved_chat", close_solved_chat)
         agent = agent_socket(cookie, conversation.pk)
         assert (await agent.connect())[0]
         await agent.send_json_to({"type": "hello", "last_id": 0})
@@ -132,7 +161,7 @@ def test_the_agents_console_opening_on_a_solved_conversation_ends_its_chat(cast,
 
     seen_by_visitor, seen_by_agent = run(scenario)
     assert "survey" in seen_by_visitor
-    assert seen_by_agent == {"type": "ended", "from": "solved"}  # no token for staff
+    assert seen_by_agent == {"type": "ended", "from": "solved"}
 
 
 @pytest.mark.django_db(transaction=True)

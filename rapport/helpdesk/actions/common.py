@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -96,6 +97,20 @@ def _set_status(conversation: Conversation, status: str, *, actor) -> None:
         conversation, EventKind.STATUS, actor=actor, data={"from": previous, "to": status}, at=now
     )
     conversation.refresh_from_db()
+    if status in DONE_STATUSES:
+        # The visitor still in a chat is told at once, with the survey, not at their next
+        # ping. After the commit, so the chat reads the solve; robust, as the solve stands
+        # even if the chat cannot be reached. (A lambda, not a partial: Django logs a robust
+        # callback's failure by its __qualname__.)
+        conversation_id = conversation.pk
+        transaction.on_commit(lambda: _close_solved_chat(conversation_id), robust=True)
+
+
+def _close_solved_chat(conversation_id: int) -> None:
+    # Imported here: the chat's actions import the helpdesk's.
+    from rapport.chat.actions import close_solved_chat
+
+    close_solved_chat(conversation_id=conversation_id)
 
 
 def _after_change(

@@ -163,3 +163,16 @@ def test_the_demo_creates_two_initiatives_once(cast):
     assert len(load_demo_initiatives(today=date(2026, 11, 20))) == 2
     assert load_demo_initiatives(today=date(2026, 11, 20)) == []
     assert set(Initiative.objects.values_list("owner", flat=True)) == {cast.manager.pk}
+
+
+def test_rapport_demo_adds_the_two_initiatives_after_the_feedback(db, settings, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.VAR_DIR = tmp_path
+    out = StringIO()
+    call_command("demo", "--if-empty", "--customers", "20", "--seed", "3", stdout=out)
+    assert Initiative.objects.count() == 2
+    assert "Improvement initiatives: 2 examples" in out.getvalue()
+    assert out.getvalue().index("Surveys and reviews:") < out.getvalue().index("Improvement")

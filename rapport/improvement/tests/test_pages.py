@@ -229,3 +229,10 @@ def test_the_pages_render_in_german(manager_client, cast, initiative, recent):
     assert "CSV exportieren" in drivers
     form = manager_client.get(reverse("improvement:new")).content.decode()
     assert "Kundenzufriedenheit (CSAT)" in form
+
+
+def test_staff_find_the_improvement_pages_in_the_main_navigation(agent_client, db):
+    html = agent_client.get(reverse("metrics:mine")).content.decode()
+    assert f'<a href="{LIST}" >Improvement</a>' in html
+    html = agent_client.get(DRIVERS).content.decode()
+    assert f'<a href="{LIST}" aria-current="page">Improvement</a>' in html

@@ -132,6 +132,7 @@ class Command(BaseCommand):
         if conversations:
             helpdesk = self._helpdesk(conversations, options)
         self._feedback(options)
+        self._initiatives(options)
         if options["stats_json"]:
             result = stats.as_dict() | {"wall_seconds": round(elapsed, 3)}
             if helpdesk is not None:
@@ -173,6 +174,14 @@ class Command(BaseCommand):
                 f"({stats.matched_reviews:,} by customers) in {stats.seconds:.1f} s"
             )
         return stats
+
+    def _initiatives(self, options):
+        from rapport.improvement.demo import load_demo_initiatives
+
+        created = load_demo_initiatives()
+        if created and options["verbosity"]:
+            self.stdout.write(f"Improvement initiatives: {len(created)} examples")
+        return created
 
     def _helpcentre(self, options):
         from rapport.demo.helpcentre import load_demo_helpcentre
