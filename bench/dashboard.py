@@ -142,7 +142,7 @@ def measure_dashboard(*, requests: int = 40) -> dict:
     today = timezone.localdate()
     first = today - timedelta(days=364)
     base = f"/metrics/?period=custom&from={first.isoformat()}&to={today.isoformat()}"
-    client = Client()
+    client = Client(HTTP_HOST="localhost")
     client.force_login(manager)
     memory_before = rss_mb()
     started = time.perf_counter()
@@ -164,7 +164,7 @@ def measure_dashboard(*, requests: int = 40) -> dict:
     Conversation.objects.filter(pk__in=ids).update(status="open")
     changed = FactChange.objects.count()
     scenarios["dashboard_year_200_changed"] = _time_requests(client, [base] * requests)
-    agent_client = Client()
+    agent_client = Client(HTTP_HOST="localhost")
     agent_client.force_login(agent)
     scenarios["agent_page_year"] = _time_requests(
         agent_client,

@@ -104,6 +104,7 @@ def chromium(monkeypatch):
 def _isolated_settings(settings, tmp_path):
     """Keep tests' files out of var/ and run background jobs inline."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.METRICS_PACK_DIR = tmp_path / "kpi-packs"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -177,8 +177,10 @@ def service_figures(
             tally.count(name, groups[mask & base])
         for key, subset, _expression, _unit, _per in service.TIMES:
             values = c[_TIME_COLUMNS[key]]
-            mask = sets[subset] & base & ~np.isnan(values)
-            tally.value(key, groups[mask], values[mask])
+            # Calendar times are floats (NaN: none), business and handling whole seconds (-1).
+            present = ~np.isnan(values) if values.dtype.kind == "f" else values >= 0
+            mask = sets[subset] & base & present
+            tally.value(key, groups[mask], values[mask].astype(np.float64))
     if column is None:
         rows = {TOTAL: {name: tally.total(name) for name in tally.counts}}
         values = {key: {TOTAL: tally.gathered(key)} for key, *_rest in service.TIMES}

@@ -80,7 +80,7 @@ def settings_key() -> dict[str, Any]:
         "tz": str(timezone.get_default_timezone()),
         "inactive_days": customer_kpis.inactive_days(),
         "currency": customer_kpis.currency(),
-        "version": 1,
+        "version": 2,
     }
 
 
@@ -100,11 +100,12 @@ class Vocabulary:
 
 
 def _ids(values) -> np.ndarray:
-    return np.array([NO_ID if v is None else v for v in values], dtype=np.int64)
+    return np.array([NO_ID if v is None else v for v in values], dtype=np.int32)
 
 
-def _floats(values) -> np.ndarray:
-    return np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+def _seconds(values) -> np.ndarray:
+    """Return whole seconds (-1 for None) as 32-bit integers: 68 years fit."""
+    return np.array([-1 if v is None else v for v in values], dtype=np.int32)
 
 
 def _text(values, vocabulary: Vocabulary) -> np.ndarray:
@@ -217,7 +218,7 @@ def conversation_facts(
         resolution.append(np.nan if solved_at is None else (solved_at - created_at).total_seconds())
     columns = list(zip(*rows, strict=True)) if rows else [[] for _ in range(18)]
     return {
-        "id": np.array(ids, dtype=np.int64),
+        "id": np.array(ids, dtype=np.int32),
         "flags": np.array(flags, dtype=np.uint8),
         "created_day": np.array(created, dtype=np.int16),
         "solved_day": np.array(solved, dtype=np.int16),
@@ -228,10 +229,10 @@ def conversation_facts(
         "fr_due": np.array(fr_due, dtype=np.float64),
         "res_due": np.array(res_due, dtype=np.float64),
         "frt_calendar": np.array(frt, dtype=np.float64),
-        "frt_business": _floats(columns[14]),
+        "frt_business": _seconds(columns[14]),
         "resolution_calendar": np.array(resolution, dtype=np.float64),
-        "resolution_business": _floats(columns[15]),
-        "handling": _floats(columns[13]),
+        "resolution_business": _seconds(columns[15]),
+        "handling": _seconds(columns[13]),
         "channel": _text(columns[2], vocab["channel"]),
         "team": _ids(columns[3]),
         "agent": _ids(columns[4]),
@@ -262,7 +263,7 @@ def response_facts(
     vocab = {name: Vocabulary() for name in TEXT_COLUMNS}
     columns = list(zip(*rows, strict=True)) if rows else [[] for _ in range(9)]
     return {
-        "id": np.array(columns[0], dtype=np.int64),
+        "id": np.array(columns[0], dtype=np.int32),
         "answered_day": np.array([local_day(v, tz) for v in columns[1]], dtype=np.int16),
         "kind": np.array([KINDS.get(v, -1) for v in columns[2]], dtype=np.int8),
         "score": np.array(columns[3], dtype=np.int16),
@@ -336,17 +337,17 @@ def customer_facts(
         spell_country.extend([codes[pk][0]] * added)
         spell_language.extend([codes[pk][1]] * added)
     return {
-        "id": np.array(ids, dtype=np.int64),
+        "id": np.array(ids, dtype=np.int32),
         "created_day": np.array(created, dtype=np.int16),
         "country": np.array([codes[pk][0] for pk in ids], dtype=np.int16),
         "language": np.array([codes[pk][1] for pk in ids], dtype=np.int16),
-        "spell_customer": np.array(spell_customer, dtype=np.int64),
+        "spell_customer": np.array(spell_customer, dtype=np.int32),
         "spell_born": np.array(spell_born, dtype=np.int16),
         "spell_country": np.array(spell_country, dtype=np.int16),
         "spell_language": np.array(spell_language, dtype=np.int16),
         "spell_start": np.array(spell_start, dtype=np.int16),
         "spell_end": np.array(spell_end, dtype=np.int16),
-        "order_customer": np.array(spent_customer, dtype=np.int64),
+        "order_customer": np.array(spent_customer, dtype=np.int32),
         "order_day": np.array(spent_day, dtype=np.int16),
         "order_cents": np.array(spent_cents, dtype=np.int64),
         "order_country": np.array([codes[pk][0] for pk in spent_customer], dtype=np.int16),

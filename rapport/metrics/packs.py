@@ -14,12 +14,16 @@ Each process keeps the decoded packs in memory and reloads only the ones rebuilt
 import io
 import json
 import logging
+import shutil
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
@@ -227,10 +231,10 @@ def load() -> Facts | None:
         return None
     wanted = facts.settings_key()
     stored: dict[str, dict[int, Any]] = {name: {} for name in SOURCES}
-    for source, chunk, built_at, settings in FactPack.objects.values_list(
+    for source, chunk, built_at, built_under in FactPack.objects.values_list(
         "source", "chunk", "built_at", "settings"
     ):
-        if settings != wanted:
+        if built_under != wanted:
             return None
         if source in stored:
             stored[source][chunk] = built_at
@@ -261,29 +265,70 @@ def _all_logged(model, first_id: int, logged: set[int]) -> bool:
 
 
 def _merge(source: str, chunks: dict[int, Any]) -> Source | None:
-    """Return the packs of ``source`` as one Source, loading only packs rebuilt since last time."""
+    """Return the packs of ``source`` as one Source, opening only packs rebuilt since last time.
+
+    Each pack is one part (no copy into one long array): a process holds each column once,
+    memory-mapped from this machine's copy of the pack (``_local``), so the kernel shares the
+    pages between processes and can drop them under pressure.
+    """
     key = tuple(sorted(chunks.items()))
     with _lock:
         merged = _merged.get(source)
         if merged is not None and merged[0] == key:
             return merged[1]
         stale = [c for c, built in chunks.items() if _cache.get((source, c), (None,))[0] != built]
-        for pack in FactPack.objects.filter(source=source, chunk__in=stale).only(
-            "chunk", "built_at", "data"
-        ):
-            _cache[(source, pack.chunk)] = (pack.built_at, decode(pack.data))
+        for chunk in stale:
+            columns = _local(source, chunk, chunks[chunk])
+            if columns is None:
+                return None
+            _cache[(source, chunk)] = (chunks[chunk], columns)
         for cached_key in [k for k in _cache if k[0] == source and k[1] not in chunks]:
             del _cache[cached_key]
-        parts = [_cache[(source, c)] for c in sorted(chunks) if (source, c) in _cache]
-        if len(parts) != len(chunks):
-            return None
         vocabulary: dict[str, list] = {}
-        columns = [_recode(cols, vocabulary) for _built, cols in parts]
-        names = [n for n in (columns[0] if columns else {}) if n != "vocabulary"]
-        joined = {n: np.concatenate([c[n] for c in columns]) for n in names} if columns else {}
-        result = Source([Part(joined)] if joined else [], vocabulary)
+        parts = [Part(_recode(_cache[(source, c)][1], vocabulary)) for c in sorted(chunks)]
+        result = Source(parts, vocabulary)
         _merged[source] = (key, result)
         return result
+
+
+def _local(source: str, chunk: int, built_at) -> dict[str, Any] | None:
+    """Return a pack's columns memory-mapped from this machine's copy, written on first use.
+
+    The database holds the packs; each machine keeps a copy as ``.npy`` files under
+    ``METRICS_PACK_DIR`` (default ``VAR_DIR/kpi-packs``; one directory per pack build, written under a temporary name and
+    renamed into place, so a reader never sees half a copy). Older builds are removed.
+    """
+    root = Path(getattr(settings, "METRICS_PACK_DIR", "") or Path(settings.VAR_DIR) / "kpi-packs")
+    name = f"{source}-{chunk}-{built_at.timestamp():.6f}"
+    target = root / name
+    if not (target / "meta.json").exists():
+        pack = FactPack.objects.filter(source=source, chunk=chunk, built_at=built_at).first()
+        if pack is None:
+            return None
+        columns = decode(pack.data)
+        root.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=root))
+        for column, values in columns.items():
+            if isinstance(values, np.ndarray):
+                np.save(scratch / f"{column}.npy", values, allow_pickle=False)
+        (scratch / "meta.json").write_text(json.dumps({"vocabulary": columns["vocabulary"]}))
+        try:
+            scratch.rename(target)
+        except OSError:
+            shutil.rmtree(scratch, ignore_errors=True)
+        for old in root.glob(f"{source}-{chunk}-*"):
+            if old.name != name:
+                shutil.rmtree(old, ignore_errors=True)
+    try:
+        meta = json.loads((target / "meta.json").read_text())
+        columns = {
+            path.stem: np.load(path, mmap_mode="r", allow_pickle=False)
+            for path in target.glob("*.npy")
+        }
+    except (OSError, ValueError):
+        return None
+    columns["vocabulary"] = meta["vocabulary"]
+    return columns
 
 
 def _recode(columns: dict[str, Any], vocabulary: dict[str, list]) -> dict[str, Any]:
@@ -299,6 +344,8 @@ def _recode(columns: dict[str, Any], vocabulary: dict[str, list]) -> dict[str, A
                 index[value] = len(shared)
                 shared.append(value)
             mapping.append(index[value])
+        if mapping == list(range(len(mapping))):
+            continue  # the same codes: no copy of the column
         table = np.array(mapping, dtype=np.int16)
         for target in targets:
             if len(columns[target]):
