@@ -176,7 +176,7 @@ def report(
     facts = None
     if segment is not None:
         scope = scope.within(segment)
-    elif sees_everything(user) and columnar.days(period):
+    elif counts_from_packs(user, filters) and columnar.days(period):
         facts = packs.load()
     previous = period.previous()
     current = _compute(scope, period, by, filters, now, facts)
@@ -205,6 +205,26 @@ def sees_everything(user: User | None) -> bool:
         and getattr(user, "is_staff_member", False)
         and user.role in (Role.ADMIN, Role.MANAGER)
     )
+
+
+def counts_from_packs(user: User | None, filters: Mapping[str, Any]) -> bool:
+    """Return whether ``user``'s figures sliced by ``filters`` may be counted from the packs.
+
+    The packs hold every record, so only where the reader's scope removes nothing the
+    filters keep: everyone for managers and the command line; for an agent, their own
+    conversations (``agent`` is them) or those of one of their teams, which an agent always
+    sees (``helpdesk.queries.visible_conversations``), and the answers on those.
+    """
+    if sees_everything(user):
+        return True
+    if not (user and user.is_active and getattr(user, "is_staff_member", False)):
+        return False
+    if user.role != Role.AGENT:
+        return False
+    if filters.get("agent") is not None and filters.get("agent") == user.pk:
+        return True
+    team = filters.get("team")
+    return team is not None and user.teams.filter(pk=team).exists()
 
 
 def clean_filters(filters: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -416,7 +436,7 @@ def score_counts(user: User | None, drill: Mapping[str, Any]) -> dict[int, int]:
     if drill.get("source") != "responses" or kind not in ("csat", "nps", "ces"):
         raise MetricsError(_("Unknown set of records."))
     start, end = parse_datetime(drill.get("start") or ""), parse_datetime(drill.get("end") or "")
-    if start and end and sees_everything(user):
+    if start and end and counts_from_packs(user, clean_filters(drill.get("filters"))):
         try:
             period = Period(start, end)
         except PeriodError:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from rapport.accounts.models import User
 from rapport.metrics import columnar, packs, service, surveys
 from rapport.metrics.periods import Period
-from rapport.metrics.queries import Scope, _narrow, clean_filters, sees_everything
+from rapport.metrics.queries import Scope, _narrow, clean_filters, counts_from_packs
 
 # Periods longer than this are charted per week rather than per day.
 DAILY_UP_TO = 60
@@ -45,7 +45,7 @@ def trend(
     scope, now = Scope.of(user), timezone.now()
     filters = clean_filters(filters)
     periods = buckets(first, last)
-    facts = packs.load() if sees_everything(user) else None
+    facts = packs.load() if counts_from_packs(user, filters) else None
     counted = columnar.trend_counts(facts, [p for _d, p in periods], filters) if facts else None
     if counted is not None:
         return {"labels": [day for day, _p in periods], "volume": counted[0], "csat": counted[1]}

@@ -250,11 +250,23 @@ def test_a_report_for_managers_is_served_from_the_packs_and_equals_the_direct_on
     assert counted == direct
 
 
-def test_agents_are_never_served_from_the_packs_which_hold_every_record(world, cast, monkeypatch):
+def test_agents_are_served_from_the_packs_only_for_what_they_see_in_full(world, cast, monkeypatch):
     packs.clear_cache()
     packs.refresh()
+    period = PERIODS[1]
+    own = {"agent": cast.agent.pk}
+    team = {"team": cast.team_a.pk}
+    from_packs = {
+        "own": report(period, filters=own, user=cast.agent, now=NOW).as_dict(),
+        "team": report(period, filters=team, user=cast.agent, now=NOW).as_dict(),
+    }
     monkeypatch.setattr(packs, "load", lambda: pytest.fail("an agent read the packs"))
-    report(PERIODS[0], user=cast.agent, now=NOW)
+    for filters in ({}, {"agent": cast.other_agent.pk}, {"team": cast.team_b.pk}):
+        report(period, filters=filters, user=cast.agent, now=NOW)
+    monkeypatch.setattr(packs, "load", lambda: None)
+    assert report(period, filters=own, user=cast.agent, now=NOW).as_dict() == from_packs["own"]
+    assert report(period, filters=team, user=cast.agent, now=NOW).as_dict() == from_packs["team"]
+    assert from_packs["own"]["total"]["figures"]["inquiry_volume"]["value"] > 0
 
 
 def test_without_packs_or_with_too_many_changes_the_engine_counts_directly(world):
@@ -340,3 +352,19 @@ def test_the_periodic_refresh_waits_for_many_changes_or_a_long_wait(world, monke
         status=Status.PENDING
     )
     assert packs.refresh_if_due(now=NOW) is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_a_load_is_kept_until_a_row_changes(cast):
+    packs.clear_cache()
+    customer = CustomerFactory(country="DE")
+    Conversation.objects.create(customer=customer, subject="Kept", created_at=NOW)
+    packs.refresh()
+    first = packs.load()
+    assert packs.load() is first
+    Conversation.objects.create(customer=customer, subject="New", created_at=NOW)
+    second = packs.load()
+    assert second is not first
+    counted = report(PERIODS[2], now=NOW).total.figures["inquiry_volume"].value
+    assert counted == 2
+    packs.clear_cache()
