@@ -48,6 +48,8 @@ Server time per request, measured in-process (see below), {requests} requests pe
 
 {sentiment}
 
+{dashboard}
+
 ## Targets
 
 {verdict}
@@ -158,6 +160,8 @@ def _verdict(results: dict) -> str:
         "assistant_search_p95_ms": "help-centre search time with 100,000 articles (p95)",
         "sentiment_macro_f1_de": "sentiment macro-F1, German (test split)",
         "sentiment_macro_f1_en": "sentiment macro-F1, English (test split)",
+        "dashboard_year": "KPI dashboard for one year (p95)",
+        "dashboard_year_200_changed": "KPI dashboard for one year, 200 rows changed (p95)",
     }
     reasons = {
         "demo_customers_per_second": (
@@ -286,6 +290,49 @@ def _assistant_section(results: dict) -> str:
         "",
         "Again: `.venv/bin/python -m bench.assistant` (add `--quality-only` to skip the"
         " 100,000 articles).",
+    ]
+    return "\n".join(lines)
+
+
+def _dashboard_section(results: dict) -> str:
+    """The KPI dashboard for a year (``bench.dashboard``) on the bench database."""
+    data = results.get("dashboard") or {}
+    if not data:
+        return "## KPI dashboard\n\nNot measured."
+    if data.get("error"):
+        return "## KPI dashboard\n\nNot measured: " + data["error"][-500:]
+    answers = data.get("answers") or {}
+    build = data.get("build") or {}
+    lines = [
+        "## KPI dashboard",
+        "",
+        "The manager dashboard (`/metrics/`) for the last 365 days on the bench database"
+        f" ({answers.get('conversations', 0):,} conversations,"
+        f" {answers.get('answers', 0):,} survey answers, the customers and orders above):"
+        " every KPI of the period and the previous one, the trend, the score distributions."
+        " Counted from the KPI fact packs (`rapport.metrics.packs`); a direct count of the"
+        " same figures in SQL took about a minute. Building all packs"
+        f" (`rapport metrics_packs`): {_fmt(build.get('seconds'), ' s')}, {data.get('packs')}"
+        f" packs, {_fmt(data.get('pack_mb'), ' MB')}. First request of a process (copies the"
+        f" packs to local files and maps them): {_fmt(data.get('first_request_ms'), ' ms')}.",
+        "",
+        "| scenario | p50 | p95 | max |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, scenario in (data.get("scenarios") or {}).items():
+        lines.append(
+            f"| {name} | {_fmt(scenario.get('p50_ms'), ' ms')} |"
+            f" {_fmt(scenario.get('p95_ms'), ' ms')} | {_fmt(scenario.get('max_ms'), ' ms')} |"
+        )
+    memory = (data.get("memory_mb") or {}).get("after") or {}
+    lines += [
+        "",
+        f"`dashboard_year_200_changed`: 200 conversations changed after the packs were built"
+        f" ({data.get('changed_rows_logged', 0):,} change rows logged), read from the tables"
+        f" and patched in. The agent's own page counts its team context directly when the"
+        f" agent has no team. Memory of the measuring process afterwards:"
+        f" {_fmt(memory.get('anon'), ' MB')} own, {_fmt(memory.get('file'), ' MB')} mapped"
+        f" from files (shared with the page cache).",
     ]
     return "\n".join(lines)
 
@@ -548,6 +595,7 @@ def render_markdown(results: dict) -> str:
         helpdesk=_helpdesk_section(results),
         assistant=_assistant_section(results),
         sentiment=_sentiment_section(results),
+        dashboard=_dashboard_section(results),
         verdict=_verdict(results),
         load=" / ".join(_fmt(v) for v in (machine.get("load") or [None])),
     )

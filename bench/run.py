@@ -24,6 +24,10 @@ measurements of ``bench.mail_pipeline`` and ``bench.chat_latency`` when those ex
 requests; the results say when a scenario stopped early) and ``BENCH_MAIL_SECONDS`` (default
 400) the mail measurement (a 20-message probe decides whether the full run fits).
 
+The KPI dashboard (``bench.dashboard``): ``BENCH_ANSWERS`` (default 200,000) survey answers are
+added to solved conversations once, the KPI fact packs built, and the manager dashboard for the
+last 365 days timed; ``BENCH_DASHBOARD=0`` skips it.
+
 Sentiment scoring (``bench.sentiment``, no database) runs last; ``BENCH_SENTIMENT=0`` skips it.
 """
 
@@ -473,6 +477,7 @@ def main() -> int:
     per_conversation = int(os.environ.get("BENCH_MESSAGES_PER_CONVERSATION", "10"))
     mail_messages = int(os.environ.get("BENCH_MAIL_MESSAGES", "3000"))
     chats = int(os.environ.get("BENCH_CHATS", "200"))
+    from bench import dashboard as dashboard_bench
     from bench import helpdesk as helpdesk_bench
 
     load = [round(os.getloadavg()[0], 2)]
@@ -516,6 +521,10 @@ def main() -> int:
     if os.environ.get("BENCH_ASSISTANT", "1") != "0":
         print("Measuring the knowledge base and the assistant ...", flush=True)
         assistant = measure_assistant(directory)
+    dashboard = {}
+    if conversations and os.environ.get("BENCH_DASHBOARD", "1") != "0":
+        print("Measuring the KPI dashboard ...", flush=True)
+        dashboard = measure_dashboard(directory, requests=min(requests, 40))
     sentiment = {}
     if os.environ.get("BENCH_SENTIMENT", "1") != "0":
         print("Measuring sentiment scoring ...", flush=True)
@@ -533,9 +542,12 @@ def main() -> int:
         "chat": chat,
         "assistant": assistant,
         "sentiment": sentiment,
-        "targets": TARGETS | helpdesk_bench.TARGETS,
+        "dashboard": dashboard,
+        "targets": TARGETS | helpdesk_bench.TARGETS | dashboard_bench.TARGETS,
     }
-    results["met"] = evaluate(results) | helpdesk_bench.evaluate(results)
+    results["met"] = (
+        evaluate(results) | helpdesk_bench.evaluate(results) | dashboard_bench.evaluate(results)
+    )
     for key, value in (assistant.get("met") or {}).items():
         results["met"][f"assistant_{key}"] = value
     for key, value in (sentiment.get("met") or {}).items():
@@ -568,6 +580,24 @@ def measure_assistant(directory: Path) -> dict:
         if isinstance(result.get(name), dict):
             result[name].pop("misses", None)
     return result
+
+
+def measure_dashboard(directory: Path, *, requests: int) -> dict:
+    """Add the survey answers once, build the KPI packs, time the dashboard (never fails the run)."""
+    from bench import dashboard as dashboard_bench
+
+    try:
+        answers = dashboard_bench.prepare_answers(
+            directory / "bench.sqlite3", int(os.environ.get("BENCH_ANSWERS", "200000"))
+        )
+        from rapport.helpdesk.models import Conversation
+
+        answers["conversations"] = Conversation.objects.count()
+        build = dashboard_bench.build_packs()
+        result = dashboard_bench.measure_dashboard(requests=requests)
+        return {"answers": answers, "build": build, **result}
+    except Exception as error:  # noqa: BLE001 - a failed measurement is reported, not fatal
+        return {"error": repr(error)}
 
 
 def measure_sentiment() -> dict:

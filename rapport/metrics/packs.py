@@ -17,6 +17,7 @@ import logging
 import shutil
 import tempfile
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -150,12 +151,34 @@ def _in_batches(manager, column: str, values: set[int], wanted: str, size: int =
         )
 
 
+@contextmanager
+def bulk_load():
+    """Write many rows without logging each: the triggers are off, and every pack is dropped.
+
+    For the demo and benchmark loaders on a database nobody else writes to. Until the next
+    refresh (``refresh_if_due`` builds when no pack exists) the engine counts directly.
+    """
+    triggers.drop()
+    try:
+        yield
+    finally:
+        triggers.install()
+        FactPack.objects.all().delete()
+        FactChange.objects.all().delete()
+        clear_cache()
+
+
 def refresh_if_due(*, now=None) -> dict[str, int] | None:
     """Refresh when many rows changed or the oldest change waited long; else do nothing.
 
     Between refreshes the changed rows are patched in when read, which costs a little per
-    changed row; rebuilding a pack costs seconds, so it waits until it is worth it.
+    changed row; rebuilding a pack costs seconds, so it waits until it is worth it. With no
+    pack at all (a new or bulk-loaded database), build them.
     """
+    if not FactPack.objects.exists() and any(
+        model.objects.exists() for model, _build in SOURCES.values()
+    ):
+        return refresh()
     oldest = FactChange.objects.order_by("id").values_list("id", flat=True).first()
     if oldest is None:
         return None

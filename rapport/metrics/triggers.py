@@ -130,6 +130,20 @@ def install(using: str = "default") -> None:
                     cursor.execute(statement)
 
 
+def drop(using: str = "default") -> None:
+    """Remove the triggers from database ``using`` (a bulk load; see ``packs.bulk_load``)."""
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            for name in names("sqlite"):
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+        elif connection.vendor == "postgresql":
+            for watch in WATCHES:
+                cursor.execute(
+                    f"DROP TRIGGER IF EXISTS metrics_{watch.name}_change ON {watch.table}"
+                )
+
+
 def installed(using: str = "default") -> bool:
     """Return whether every trigger exists on database ``using``."""
     connection = connections[using]

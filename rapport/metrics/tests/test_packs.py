@@ -368,3 +368,17 @@ def test_outside_a_transaction_a_load_is_kept_until_a_row_changes(cast):
     counted = report(PERIODS[2], now=NOW).total.figures["inquiry_volume"].value
     assert counted == 2
     packs.clear_cache()
+
+
+def test_a_bulk_load_logs_nothing_and_leaves_the_packs_to_be_rebuilt(world):
+    packs.clear_cache()
+    packs.refresh()
+    with packs.bulk_load():
+        assert not triggers.installed()
+        CustomerFactory(country="DE")
+    assert triggers.installed()
+    assert not FactPack.objects.exists() and not FactChange.objects.exists()
+    # The rows written meanwhile are in no pack and no log: counted directly until rebuilt.
+    assert packs.load() is None
+    assert packs.refresh_if_due() is not None
+    assert packs.load() is not None
