@@ -367,8 +367,8 @@ def _joined(pieces: list[np.ndarray], dtype=np.int64) -> np.ndarray:
 
 def trend_counts(
     facts, buckets: list[Period], filters
-) -> tuple[list[int | None], list[float | None]] | None:
-    """Return inquiry volume and CSAT % per bucket (``trends.trend``), from the packs."""
+) -> tuple[list[int | None], list[float | None], list[int | None]] | None:
+    """Return inquiry volume, CSAT % and solved per bucket (``trends.trend``), from the packs."""
     spans = [days(bucket) for bucket in buckets]
     if not spans or any(span is None for span in spans):
         return None
@@ -381,8 +381,10 @@ def trend_counts(
         return np.searchsorted(starts, chosen, side="right") - 1
 
     volume: list[int | None] = [None] * size
+    solved: list[int | None] = [None] * size
     if all(d in DIMENSION_COLUMNS["conversations"] for d in filters):
         counted = np.zeros(size, dtype=np.int64)
+        done = np.zeros(size, dtype=np.int64)
         source = facts.conversations
         for part in source.parts:
             if not len(part.columns["id"]):
@@ -391,7 +393,9 @@ def trend_counts(
                 part, "id", _filter(part, source, DIMENSION_COLUMNS["conversations"], filters)
             )
             counted += np.bincount(bucket_of(part.columns["created_day"], mask), minlength=size)
-        volume = counted.tolist()
+            finished = mask & ((part.columns["flags"] & F_DONE) != 0)
+            done += np.bincount(bucket_of(part.columns["solved_day"], finished), minlength=size)
+        volume, solved = counted.tolist(), done.tolist()
     csat: list[float | None] = [None] * size
     if all(d in DIMENSION_COLUMNS["responses"] for d in filters):
         answers, satisfied = np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64)
@@ -410,7 +414,7 @@ def trend_counts(
             round(100.0 * good / total, 2) if total else None
             for good, total in zip(satisfied.tolist(), answers.tolist(), strict=True)
         ]
-    return volume, csat
+    return volume, csat, solved
 
 
 def score_counts(facts, period: Period, kind: str, filters) -> dict[int, int] | None:

@@ -37,7 +37,7 @@ def trend(
     *,
     filters: Mapping[str, Any] | None = None,
 ) -> dict[str, list]:
-    """Return inquiry volume and CSAT % per bucket from ``first`` to ``last``.
+    """Return inquiry volume, conversations solved and CSAT % per bucket, ``first`` to ``last``.
 
     ``labels`` are the first day of each bucket (dates); a bucket without CSAT answers has
     None. ``filters`` narrow the records as ``queries.report`` does.
@@ -48,19 +48,27 @@ def trend(
     facts = packs.load() if counts_from_packs(user, filters) else None
     counted = columnar.trend_counts(facts, [p for _d, p in periods], filters) if facts else None
     if counted is not None:
-        return {"labels": [day for day, _p in periods], "volume": counted[0], "csat": counted[1]}
+        return {
+            "labels": [day for day, _p in periods],
+            "volume": counted[0],
+            "csat": counted[1],
+            "solved": counted[2],
+        }
     conversations = _narrow(scope.conversations, "conversations", filters)
     responses = _narrow(scope.responses, "responses", filters)
     labels: list[date] = []
     volume: list[int | None] = []
+    solved: list[int | None] = []
     csat: list[float | None] = []
     for day, bucket in periods:
         labels.append(day)
         if conversations is None:
             volume.append(None)
+            solved.append(None)
         else:
             volume.append(service.records(conversations, bucket, "created", now).count())
+            solved.append(service.records(conversations, bucket, "solved", now).count())
         total = 0 if responses is None else surveys.records(responses, bucket, "csat").count()
         satisfied = surveys.records(responses, bucket, "csat_satisfied").count() if total else 0
         csat.append(round(100.0 * satisfied / total, 2) if total else None)
-    return {"labels": labels, "volume": volume, "csat": csat}
+    return {"labels": labels, "volume": volume, "csat": csat, "solved": solved}

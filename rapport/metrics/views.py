@@ -5,7 +5,6 @@ only place a KPI is defined; this module only chooses periods, buckets and prese
 """
 
 import csv
-from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -376,21 +375,6 @@ def _figures_of(result) -> dict:
     return figures
 
 
-def solved_per_bucket(user, figure: Figure | None, first: date, last: date) -> list[int]:
-    """Return the conversations ``figure`` counted as solved, per trend bucket (one query)."""
-    days = trends.buckets(first, last)
-    counts = [0] * len(days)
-    if figure is None or not figure.drill:
-        return counts
-    starts = [day for day, _bucket in days]
-    tz = timezone.get_default_timezone()
-    for solved_at in drill_records(user, figure.drill).values_list("solved_at", flat=True):
-        index = bisect_right(starts, timezone.localtime(solved_at, tz).date()) - 1
-        if 0 <= index < len(counts):
-            counts[index] += 1
-    return counts
-
-
 @staff_required
 @require_GET
 def mine(request):
@@ -419,9 +403,6 @@ def mine(request):
         if key in figures
     ]
     series = trend(request.user, choice, filters=filters)
-    series["solved"] = solved_per_bucket(
-        request.user, figures.get("solved"), choice.first, choice.last
-    )
     distributions = {"csat": distribution(request.user, figures.get("csat"), "csat")}
     low = _low_answers(request.user, figures.get("csat"))
     table = request.GET.get("table") or "kpis"
