@@ -133,13 +133,13 @@ def service_figures(
     moment = now.timestamp()
     tally = Tally()
     column = DIMENSION_COLUMNS["conversations"].get(group) if group else None
+    by = Breakdown(source.parts, column) if column else None
     for part in source.parts:
         c = part.columns
         size = len(c["id"])
         if not size:
             continue
         base = _kept(part, "id", _filter(part, source, DIMENSION_COLUMNS["conversations"], filters))
-        groups = _groups(part, column, size)
         flags = c["flags"]
         done = (flags & F_DONE) != 0
         created = (c["created_day"] >= first) & (c["created_day"] < end)
@@ -174,32 +174,90 @@ def service_figures(
             "sla_met": sla_met,
         }
         for name, mask in sets.items():
-            tally.count(name, groups[mask & base])
+            if by is None:
+                tally.count(name, np.zeros(np.count_nonzero(mask & base), dtype=np.int8))
+            else:
+                by.count(part, name, mask & base)
         for key, subset, _expression, _unit, _per in service.TIMES:
             values = c[_TIME_COLUMNS[key]]
             # Calendar times are floats (NaN: none), business and handling whole seconds (-1).
             present = ~np.isnan(values) if values.dtype.kind == "f" else values >= 0
             mask = sets[subset] & base & present
-            tally.value(key, groups[mask], values[mask].astype(np.float64))
-    if column is None:
+            if by is None:
+                tally.value(key, None, values[mask].astype(np.float64))
+            else:
+                by.value(part, key, mask, values)
+    if by is None:
         rows = {TOTAL: {name: tally.total(name) for name in tally.counts}}
         values = {key: {TOTAL: tally.gathered(key)} for key, *_rest in service.TIMES}
     else:
-        keys = tally.keys(service.QUERIES)
-        counted = {name: tally.counted(name) for name in tally.counts}
-        rows = {key: {name: found.get(key, 0) for name, found in counted.items()} for key in keys}
-        values = {key: tally.grouped(key) for key, *_rest in service.TIMES}
+        rows, values = by.rows(service.QUERIES), by.values
     results: dict[Any, dict[str, Any]] = {}
     labels = _decode(source, column, np.array(list(rows), dtype=np.int64)) if column else [None]
     for (key, row), label in zip(rows.items(), labels, strict=True):
         middles = {}
         for time_key, *_rest in service.TIMES:
-            found = values[time_key].get(key, np.array([], dtype=np.float64))
+            found = values.get(time_key, {}).get(key, np.array([], dtype=np.float64))
             row[f"{time_key}_n"] = len(found)
             row[f"{time_key}_mean"] = float(found.mean()) if len(found) else None
             middles[time_key] = float(np.median(found)) if len(found) else None
         results[label] = service._figures(row, middles, drill)
     return results
+
+
+class Breakdown:
+    """Counts and values per value of one dimension, over parts, without sorting per request.
+
+    Each part orders its rows by the dimension once (``Part.grouping``); here a set's rows
+    are picked in that order, so each value's rows lie together.
+    """
+
+    def __init__(self, parts: list[Part], column: str) -> None:
+        self.column = column
+        found = [part.grouping(column)[0] for part in parts if len(part.columns["id"])]
+        self.keys = np.unique(np.concatenate(found)) if found else np.array([], dtype=np.int64)
+        self.counts: dict[str, np.ndarray] = {}
+        self.pieces: dict[str, dict[Any, list[np.ndarray]]] = {}
+
+    def _codes(self, part: Part) -> tuple[np.ndarray, ...]:
+        values, codes, order, ordered = part.grouping(self.column)
+        return values, codes, order, ordered, np.searchsorted(self.keys, values)
+
+    def count(self, part: Part, name: str, mask: np.ndarray) -> None:
+        _values, codes, _order, _ordered, mapping = self._codes(part)
+        found = np.bincount(mapping[codes[mask]], minlength=len(self.keys))
+        self.counts[name] = self.counts.get(name, 0) + found
+
+    def value(self, part: Part, name: str, mask: np.ndarray, values: np.ndarray) -> None:
+        local, _codes, order, ordered, mapping = self._codes(part)
+        chosen = mask[order]
+        picked = values[order][chosen].astype(np.float64)
+        codes = ordered[chosen]
+        bounds = np.searchsorted(codes, np.arange(len(local) + 1))
+        pieces = self.pieces.setdefault(name, {})
+        for index in np.flatnonzero(np.diff(bounds)):
+            key = self.keys[mapping[index]].item()
+            pieces.setdefault(key, []).append(picked[bounds[index] : bounds[index + 1]])
+
+    def rows(self, sets) -> dict[Any, dict[str, int]]:
+        """Return the counts per value that has a row in any of ``sets``."""
+        present = np.zeros(len(self.keys), dtype=bool)
+        for name in sets:
+            if name in self.counts:
+                present |= self.counts[name] > 0
+        return {
+            self.keys[index].item(): {
+                name: int(counts[index]) for name, counts in self.counts.items()
+            }
+            for index in np.flatnonzero(present)
+        }
+
+    @property
+    def values(self) -> dict[str, dict[Any, np.ndarray]]:
+        return {
+            name: {key: np.concatenate(found) for key, found in pieces.items()}
+            for name, pieces in self.pieces.items()
+        }
 
 
 _TIME_COLUMNS = {

@@ -71,6 +71,19 @@ class Part:
 
     columns: dict[str, np.ndarray]
     keep: dict[str, np.ndarray] = field(default_factory=dict)
+    # Per dimension column: its values, each row's code, and the rows ordered by code. Kept
+    # with the part (a process keeps its parts), so a breakdown sorts nothing per request.
+    groupings: dict[str, tuple[np.ndarray, ...]] = field(default_factory=dict, repr=False)
+
+    def grouping(self, column: str) -> tuple[np.ndarray, ...]:
+        """Return (values, code of each row, rows in code order, codes in that order)."""
+        found = self.groupings.get(column)
+        if found is None:
+            values, codes = np.unique(self.columns[column], return_inverse=True)
+            codes = codes.astype(np.int32)
+            order = np.argsort(codes, kind="stable")
+            found = self.groupings[column] = (values, codes, order, codes[order])
+        return found
 
     def kept(self, name: str) -> np.ndarray | None:
         """Return the mask of rows that count for column ``name``'s family (None: all)."""
@@ -412,7 +425,8 @@ def _patched(base: Source, dirty: set[int], build, model) -> Source:
         for name, column in FAMILIES.items():
             if column in part.columns:
                 keep[name] = _without(part.columns[column], wanted)
-        parts.append(Part(part.columns, keep))
+        # The same columns, so the same groupings: share them.
+        parts.append(Part(part.columns, keep, part.groupings))
     fresh = build(model.objects.filter(pk__in=wanted.tolist()))
     if len(fresh["id"]):
         parts.append(Part(_recode(fresh, vocabulary)))
