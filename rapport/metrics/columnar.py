@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from rapport.customers.models import Customer
 from rapport.metrics import customers as customer_kpis
 from rapport.metrics import service, surveys
 from rapport.metrics.facts import (
@@ -23,6 +24,7 @@ from rapport.metrics.facts import (
     F_RESPONDED,
     KINDS,
     NO_ID,
+    SEGMENT_COLUMNS,
     TEXT_COLUMNS,
     day_number,
 )
@@ -40,10 +42,26 @@ def days(period: Period) -> tuple[int, int] | None:
     return day_number(found[0]), day_number(found[1]) + 1
 
 
-def _filter(part: Part, source: Source, columns: Mapping[str, str], filters, prefix="") -> Any:
-    """Return the mask of ``part``'s rows matching ``filters`` (True: all)."""
+def resolved(filters: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``filters`` with a segment (a tag name) replaced by its customers' sorted ids."""
+    found = dict(filters)
+    if "segment" in found:
+        ids = Customer.tags.through.objects.filter(tag__name=found["segment"]).values_list(
+            "customer_id", flat=True
+        )
+        found["segment"] = np.unique(np.fromiter(ids, dtype=np.int64))
+    return found
+
+
+def _filter(part: Part, source: Source, name: str, filters, prefix="") -> Any:
+    """Return the mask of ``part``'s rows of source ``name`` matching ``filters`` (True: all)."""
+    columns = DIMENSION_COLUMNS[name]
     mask: Any = True
     for dimension, value in filters.items():
+        if dimension == "segment":
+            owners = part.columns[SEGMENT_COLUMNS[name][prefix]]
+            mask = mask & np.isin(owners, value)
+            continue
         name = prefix + columns[dimension]
         column = part.columns[name]
         plain = columns[dimension]
@@ -126,6 +144,7 @@ def service_figures(
     source: Source, period: Period, *, group: str | None, filters, now: datetime, drill
 ) -> dict[Any, dict[str, Any]] | None:
     """Return what ``service.compute`` returns, counted from the conversations' packs."""
+    filters = resolved(filters)
     span = days(period)
     if span is None:
         return None
@@ -139,7 +158,7 @@ def service_figures(
         size = len(c["id"])
         if not size:
             continue
-        base = _kept(part, "id", _filter(part, source, DIMENSION_COLUMNS["conversations"], filters))
+        base = _kept(part, "id", _filter(part, source, "conversations", filters))
         flags = c["flags"]
         done = (flags & F_DONE) != 0
         created = (c["created_day"] >= first) & (c["created_day"] < end)
@@ -273,6 +292,7 @@ def survey_figures(
     source: Source, period: Period, *, group: str | None, filters, drill
 ) -> dict[Any, dict[str, Any]] | None:
     """Return what ``surveys.compute`` returns, counted from the answers' packs."""
+    filters = resolved(filters)
     span = days(period)
     if span is None:
         return None
@@ -285,7 +305,7 @@ def survey_figures(
         size = len(c["id"])
         if not size:
             continue
-        base = _kept(part, "id", _filter(part, source, DIMENSION_COLUMNS["responses"], filters))
+        base = _kept(part, "id", _filter(part, source, "responses", filters))
         answered = base & (c["answered_day"] >= first) & (c["answered_day"] < end)
         groups = _groups(part, column, size)
         kind, score = c["kind"], c["score"]
@@ -327,6 +347,7 @@ def customer_figures(
     A customer at a boundary is one whose activity spell covers that boundary's day
     (``facts.customer_facts``); a customer has at most one spell covering any day.
     """
+    filters = resolved(filters)
     span = days(period)
     if span is None:
         return None
@@ -339,10 +360,11 @@ def customer_figures(
         c = part.columns
         if not len(c["id"]):
             continue
-        dims = DIMENSION_COLUMNS["customers"]
-        people = _kept(part, "id", _filter(part, source, dims, filters))
+        people = _kept(part, "id", _filter(part, source, "customers", filters))
         customer_groups.append(_groups(part, column, len(c["id"]))[people])
-        spells = _kept(part, "spell_customer", _filter(part, source, dims, filters, "spell_"))
+        spells = _kept(
+            part, "spell_customer", _filter(part, source, "customers", filters, "spell_")
+        )
         spell_groups = _groups(part, f"spell_{column}" if column else None, len(spells))
         starts, ends = c["spell_start"], c["spell_end"]
         covers_start = spells & (starts <= first) & (ends >= first)
@@ -362,7 +384,9 @@ def customer_figures(
         at_end_groups.append(spell_groups[covers_end])
         new_groups.append(spell_groups[covers_end & (c["spell_born"] >= first)])
         if with_orders:
-            orders = _kept(part, "order_customer", _filter(part, source, dims, filters, "order_"))
+            orders = _kept(
+                part, "order_customer", _filter(part, source, "customers", filters, "order_")
+            )
             placed = orders & (c["order_day"] >= first) & (c["order_day"] < end)
             groups = _groups(part, f"order_{column}" if column else None, len(placed))
             order_groups.append(groups[placed])
@@ -440,28 +464,28 @@ def trend_counts(
 
     volume: list[int | None] = [None] * size
     solved: list[int | None] = [None] * size
-    if all(d in DIMENSION_COLUMNS["conversations"] for d in filters):
+    reachable = {**DIMENSION_COLUMNS["conversations"], "segment": "customer"}
+    filters = resolved(filters)
+    if all(d in reachable for d in filters):
         counted = np.zeros(size, dtype=np.int64)
         done = np.zeros(size, dtype=np.int64)
         source = facts.conversations
         for part in source.parts:
             if not len(part.columns["id"]):
                 continue
-            mask = _kept(
-                part, "id", _filter(part, source, DIMENSION_COLUMNS["conversations"], filters)
-            )
+            mask = _kept(part, "id", _filter(part, source, "conversations", filters))
             counted += np.bincount(bucket_of(part.columns["created_day"], mask), minlength=size)
             finished = mask & ((part.columns["flags"] & F_DONE) != 0)
             done += np.bincount(bucket_of(part.columns["solved_day"], finished), minlength=size)
         volume, solved = counted.tolist(), done.tolist()
     csat: list[float | None] = [None] * size
-    if all(d in DIMENSION_COLUMNS["responses"] for d in filters):
+    if all(d in reachable for d in filters):
         answers, satisfied = np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64)
         source = facts.responses
         for part in source.parts:
             if not len(part.columns["id"]):
                 continue
-            mask = _kept(part, "id", _filter(part, source, DIMENSION_COLUMNS["responses"], filters))
+            mask = _kept(part, "id", _filter(part, source, "responses", filters))
             mask = mask & (part.columns["kind"] == KINDS["csat"])
             day = part.columns["answered_day"]
             answers += np.bincount(bucket_of(day, mask), minlength=size)
@@ -478,8 +502,9 @@ def trend_counts(
 def score_counts(facts, period: Period, kind: str, filters) -> dict[int, int] | None:
     """Return how many answers of ``kind`` gave each score in ``period``, from the packs."""
     span = days(period)
-    if span is None or not all(d in DIMENSION_COLUMNS["responses"] for d in filters):
+    if span is None or not all(d in (*DIMENSION_COLUMNS["responses"], "segment") for d in filters):
         return None
+    filters = resolved(filters)
     first, end = span
     found: dict[int, int] = {}
     source = facts.responses
@@ -487,7 +512,7 @@ def score_counts(facts, period: Period, kind: str, filters) -> dict[int, int] | 
         c = part.columns
         if not len(c["id"]):
             continue
-        mask = _kept(part, "id", _filter(part, source, DIMENSION_COLUMNS["responses"], filters))
+        mask = _kept(part, "id", _filter(part, source, "responses", filters))
         mask = mask & (c["kind"] == KINDS[kind]) & (c["answered_day"] >= first)
         scores, sizes = np.unique(c["score"][mask & (c["answered_day"] < end)], return_counts=True)
         for score, size in zip(scores.tolist(), sizes.tolist(), strict=True):

@@ -55,6 +55,12 @@ DIMENSION_COLUMNS = {
     "customers": {"country": "country", "language": "language"},
 }
 TEXT_COLUMNS = ("channel", "country", "language")
+# The column naming each row's customer, per source and family: a segment filters by it.
+SEGMENT_COLUMNS = {
+    "conversations": {"": "customer"},
+    "responses": {"": "customer"},
+    "customers": {"": "id", "spell_": "spell_customer", "order_": "order_customer"},
+}
 
 
 def day_number(moment: date) -> int:
@@ -80,7 +86,7 @@ def settings_key() -> dict[str, Any]:
         "tz": str(timezone.get_default_timezone()),
         "inactive_days": customer_kpis.inactive_days(),
         "currency": customer_kpis.currency(),
-        "version": 2,
+        "version": 3,
     }
 
 
@@ -142,6 +148,7 @@ def conversation_facts(
             "resolution_business_seconds",
             "first_response_due_at",
             "resolution_due_at",
+            "customer_id",
         )
     )
     ids = [row[0] for row in rows]
@@ -178,6 +185,7 @@ def conversation_facts(
         _res_business,
         first_due,
         resolution_due,
+        _customer,
     ) in rows:
         done = status in DONE
         clock = breached.get(pk, (None, None))
@@ -216,7 +224,7 @@ def conversation_facts(
             else (first_response_at - created_at).total_seconds()
         )
         resolution.append(np.nan if solved_at is None else (solved_at - created_at).total_seconds())
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in range(18)]
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in range(19)]
     return {
         "id": np.array(ids, dtype=np.int32),
         "flags": np.array(flags, dtype=np.uint8),
@@ -238,6 +246,7 @@ def conversation_facts(
         "agent": _ids(columns[4]),
         "language": _text(columns[5], vocab["language"]),
         "country": _text(columns[6], vocab["country"]),
+        "customer": np.array(columns[18], dtype=np.int32),
         "vocabulary": {name: v.values for name, v in vocab.items()},
     }
 
@@ -258,10 +267,11 @@ def response_facts(
             "conversation__assignee_id",
             "customer__country",
             "language",
+            "customer_id",
         )
     )
     vocab = {name: Vocabulary() for name in TEXT_COLUMNS}
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in range(9)]
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in range(10)]
     return {
         "id": np.array(columns[0], dtype=np.int32),
         "answered_day": np.array([local_day(v, tz) for v in columns[1]], dtype=np.int16),
@@ -272,6 +282,7 @@ def response_facts(
         "agent": _ids(columns[6]),
         "country": _text(columns[7], vocab["country"]),
         "language": _text(columns[8], vocab["language"]),
+        "customer": np.array(columns[9], dtype=np.int32),
         "vocabulary": {name: v.values for name, v in vocab.items()},
     }
 

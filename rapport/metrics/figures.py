@@ -15,8 +15,10 @@ Z95 = 1.959963984540054
 
 # How each dimension is reached from the records of each source. A dimension missing from a
 # source cannot slice it (a customer has no team); such figures are left out, never shown
-# unsliced. The customer segment is one more entry per source once segments exist.
+# unsliced. A customer segment (a customer tag, by name) filters every source but is no
+# breakdown: a customer may carry several tags, so its slices would overlap.
 DIMENSIONS = ("channel", "team", "agent", "country", "language")
+FILTERS = (*DIMENSIONS, "segment")
 PATHS: dict[str, dict[str, str]] = {
     "conversations": {
         "channel": "channel",
@@ -24,6 +26,7 @@ PATHS: dict[str, dict[str, str]] = {
         "agent": "assignee",
         "country": "customer__country",
         "language": "language",
+        "segment": "customer__tags__name",
     },
     "responses": {
         "channel": "conversation__channel",
@@ -31,9 +34,14 @@ PATHS: dict[str, dict[str, str]] = {
         "agent": "conversation__assignee",
         "country": "customer__country",
         "language": "language",
+        "segment": "customer__tags__name",
     },
-    "customers": {"country": "country", "language": "language"},
-    "orders": {"country": "customer__country", "language": "customer__language"},
+    "customers": {"country": "country", "language": "language", "segment": "tags__name"},
+    "orders": {
+        "country": "customer__country",
+        "language": "customer__language",
+        "segment": "customer__tags__name",
+    },
 }
 
 UNITS = {

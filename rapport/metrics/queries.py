@@ -25,7 +25,7 @@ from rapport.helpdesk.models import Channel, Conversation
 from rapport.helpdesk.queries import visible_conversations
 from rapport.metrics import columnar, packs, service, surveys
 from rapport.metrics import customers as customer_kpis
-from rapport.metrics.figures import DIMENSIONS, PATHS, Figure
+from rapport.metrics.figures import DIMENSIONS, FILTERS, PATHS, Figure
 from rapport.metrics.periods import Period, PeriodError
 
 # Every KPI in the order pages and the command show them, with its name.
@@ -231,8 +231,10 @@ def clean_filters(filters: Mapping[str, Any] | None) -> dict[str, Any]:
     """Return ``filters`` checked: known dimensions, ids as integers."""
     cleaned: dict[str, Any] = {}
     for dimension, value in (filters or {}).items():
-        if dimension not in DIMENSIONS:
+        if dimension not in FILTERS:
             raise MetricsError(_("Unknown dimension “%(by)s”.") % {"by": dimension})
+        if dimension == "segment" and not (isinstance(value, str) and value.strip()):
+            raise MetricsError(_("Name the customer tag that makes the segment."))
         if dimension in ID_DIMENSIONS and value is not None:
             try:
                 value = int(value)

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET
 
 from rapport.accounts.access import staff_required
 from rapport.accounts.models import HELPDESK_ROLES, Role, Team, User
+from rapport.customers.models import Tag
 from rapport.helpdesk.models import OPEN, Channel
 from rapport.helpdesk.queries import visible_conversations
 from rapport.metrics import trends
@@ -106,6 +107,12 @@ class Choice:
     last: date
     by: str
     chart: str
+    segment: str = ""
+
+    @property
+    def filters(self) -> dict | None:
+        """Return the engine filters the choice asks for (a segment), or None."""
+        return {"segment": self.segment} if self.segment else None
 
 
 def _require_manager(user) -> None:
@@ -147,7 +154,10 @@ def parse_choice(params) -> Choice:
     chart = params.get("chart") or "inquiry_volume"
     if chart not in CHART_KPIS:
         raise DashboardError(_("“%(value)s” cannot be charted.") % {"value": chart})
-    return Choice(key, Period.from_dates(first, last), first, last, by, chart)
+    segment = (params.get("segment") or "").strip()
+    if segment and not Tag.objects.filter(name=segment).exists():
+        raise DashboardError(_("“%(value)s” is not a customer tag.") % {"value": segment})
+    return Choice(key, Period.from_dates(first, last), first, last, by, chart, segment)
 
 
 def drill_token(drill: dict, numerator: bool = False) -> str:
@@ -259,7 +269,9 @@ def dashboard(request):
     _require_manager(request.user)
     try:
         choice = parse_choice(request.GET)
-        result = report(choice.period, by=choice.by or None, user=request.user)
+        result = report(
+            choice.period, by=choice.by or None, filters=choice.filters, user=request.user
+        )
     except (DashboardError, MetricsError) as error:
         return _bad_request(request, str(error))
     rows = _rows(result)
@@ -268,7 +280,7 @@ def dashboard(request):
         return _breakdown_csv(choice, rows)
     figures = result.total.figures
     distributions = {kind: distribution(request.user, figures.get(kind), kind) for kind in SCORES}
-    series = trend(request.user, choice)
+    series = trend(request.user, choice, filters=choice.filters)
     if request.GET.get("format") == "csv":
         if table == "trend":
             return _trend_csv("kpi-trend", choice, series, ("volume", "csat"))
@@ -298,6 +310,7 @@ def dashboard(request):
         "columns": [(key, KPIS[key]) for key in CARDS],
         "periods": PERIODS,
         "by_labels": BY_LABELS,
+        "segments": list(Tag.objects.order_by("name").values_list("name", flat=True)[:500]),
         "chart_kpis": [(key, KPIS[key]) for key in CHART_KPIS],
         "trend": series,
         "trend_rows": list(

@@ -308,3 +308,28 @@ def test_the_dashboard_links_the_improvement_pages_once_they_exist(manager_clien
             assert label not in html
         else:
             assert f'href="{url}"' in html
+
+
+def test_a_customer_segment_narrows_every_figure_to_customers_with_that_tag(
+    manager_client, cast, conversation
+):
+    from rapport.customers.models import Tag
+
+    vip = Tag.objects.create(name="VIP")
+    cast.other_customer.tags.add(vip)
+    conversation(channel="email")
+    conversation(channel="chat", customer=cast.other_customer)
+    everyone = manager_client.get(URL, OCTOBER_QUERY).context["result"]
+    segment = manager_client.get(URL, {**OCTOBER_QUERY, "segment": "VIP"})
+    assert segment.status_code == 200
+    assert everyone.total.figures["inquiry_volume"].value == 2
+    assert segment.context["result"].total.figures["inquiry_volume"].value == 1
+    assert segment.context["result"].filters == {"segment": "VIP"}
+    assert "customers tagged" in segment.content.decode()
+    assert sum(segment.context["trend"]["volume"]) == 1
+
+
+def test_an_unknown_segment_is_a_clear_error(manager_client, cast):
+    response = manager_client.get(URL, {**OCTOBER_QUERY, "segment": "Nobody"})
+    assert response.status_code == 400
+    assert "is not a customer tag" in response.content.decode()

@@ -16,7 +16,7 @@ import pytest
 from django.test import override_settings
 
 from rapport.commerce.models import Order, OrderStatus
-from rapport.customers.models import Customer
+from rapport.customers.models import Customer, Tag
 from rapport.factories import CustomerFactory
 from rapport.feedback.models import SurveyInvitation, SurveyResponse
 from rapport.helpdesk.models import Channel, Conversation, Status
@@ -69,6 +69,9 @@ def world(cast):
                 created_at=moment(rnd, start, end),
             )
         )
+    vip = Tag.objects.create(name="VIP")
+    for person in people[::3]:
+        person.tags.add(vip)
     conversations = []
     for index in range(160):
         created = moment(rnd, start, end)
@@ -321,7 +324,7 @@ def test_trends_and_score_counts_from_the_packs_equal_the_direct_counts(
     packs.refresh()
     period = Period.from_dates(first, last)
     figures = report(period, now=NOW).total.figures
-    for filters in ({}, {"channel": "chat"}, {"team": None}):
+    for filters in ({}, {"channel": "chat"}, {"team": None}, {"segment": "VIP"}):
         from_packs = trends.trend(None, first, last, filters=filters)
         scores = {
             k: score_counts(None, {**figures[k].drill, "filters": filters})
