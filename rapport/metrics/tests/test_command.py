@@ -75,3 +75,22 @@ def test_filter_narrows_the_figures(answer):
 def test_bad_input_is_refused_with_a_clear_message(db, args, message):
     with pytest.raises(CommandError, match=message):
         run(*args)
+
+
+def test_a_segment_filter_counts_only_customers_with_that_tag(answer, cast):
+    from rapport.customers.models import Tag
+
+    cast.other_customer.tags.add(Tag.objects.create(name="VIP"))
+    answer(SurveyKind.CSAT, 5)
+    answer(SurveyKind.CSAT, 1, customer=cast.other_customer)
+    data = json.loads(
+        run("--from", "2026-10-01", "--to", "2026-10-31", "--filter", "segment=VIP", "--json")
+    )
+    assert data["filters"] == {"segment": "VIP"}
+    assert data["total"]["figures"]["csat"]["n"] == 1
+    assert data["total"]["figures"]["csat"]["value"] == 0.0
+
+
+def test_an_empty_segment_is_refused(db):
+    with pytest.raises(CommandError, match="customer tag"):
+        run("--from", "2026-10-01", "--to", "2026-10-31", "--filter", "segment=")
