@@ -70,7 +70,8 @@ Environment variables: `BENCH_CONVERSATIONS` (default 1,000,000; 0 skips the hel
 `BENCH_IMPORT_ROWS` (default 100,000; 10,000 below 100,000 customers), `BENCH_DIR` (default `var/bench/`), `BENCH_REUSE=1` (keep an existing database of the
 same size instead of generating it again), `BENCH_OUTPUT` (default `bench/results.json`),
 `BENCH_DOCS` (default this file; empty to leave it alone), `BENCH_SENTIMENT=0` (skip the
-sentiment measurement). A smoke run with other settings
+sentiment measurement), `BENCH_ANSWERS` (survey answers for the dashboard, default 200,000),
+`BENCH_DASHBOARD=0` (skip the dashboard measurement). A smoke run with other settings
 overwrites this file too, so set `BENCH_DOCS=` for experiments.
 
 ## What is measured
