@@ -518,3 +518,35 @@ def score_counts(facts, period: Period, kind: str, filters) -> dict[int, int] | 
         for score, size in zip(scores.tolist(), sizes.tolist(), strict=True):
             found[score] = found.get(score, 0) + size
     return found
+
+
+def latest_answer_ids(
+    facts, period: Period, kind: str, filters, *, max_score: int, limit: int
+) -> list[int] | None:
+    """Return the ids of the latest answers of ``kind`` scoring at most ``max_score``.
+
+    Every such answer of ``period`` from the latest day down to the day that makes up
+    ``limit``, so that ordering them by time in SQL gives exactly the latest ``limit``.
+    """
+    span = days(period)
+    if span is None or not all(d in (*DIMENSION_COLUMNS["responses"], "segment") for d in filters):
+        return None
+    first, end = span
+    filters = resolved(filters)
+    found_days, found_ids = [], []
+    source = facts.responses
+    for part in source.parts:
+        c = part.columns
+        if not len(c["id"]):
+            continue
+        mask = _kept(part, "id", _filter(part, source, "responses", filters))
+        mask = mask & (c["kind"] == KINDS[kind]) & (c["score"] <= max_score)
+        mask = mask & (c["answered_day"] >= first) & (c["answered_day"] < end)
+        found_days.append(c["answered_day"][mask])
+        found_ids.append(c["id"][mask])
+    day_of = _joined(found_days, np.int16)
+    ids = _joined(found_ids, np.int64)
+    if len(ids) > limit:
+        cutoff = np.sort(day_of)[::-1][limit - 1]
+        ids = ids[day_of >= cutoff]
+    return ids.tolist()

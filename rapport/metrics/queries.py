@@ -450,3 +450,35 @@ def score_counts(user: User | None, drill: Mapping[str, Any]) -> dict[int, int]:
                 return found
     rows = drill_records(user, drill).order_by().values_list("score").annotate(n=Count("pk"))
     return dict(rows)
+
+
+def latest_answers(
+    user: User | None, drill: Mapping[str, Any], *, max_score: int, limit: int
+) -> QuerySet[SurveyResponse]:
+    """Return the latest ``limit`` answers a CSAT/NPS/CES figure counted scoring ``max_score``
+    or less, newest first, with their conversation and customer."""
+    answers = drill_records(user, drill).filter(score__lte=max_score)
+    kind = drill.get("set")
+    start, end = parse_datetime(drill.get("start") or ""), parse_datetime(drill.get("end") or "")
+    filters = clean_filters(drill.get("filters"))
+    if kind in ("csat", "nps", "ces") and start and end and counts_from_packs(user, filters):
+        try:
+            period = Period(start, end)
+        except PeriodError:
+            period = None
+        facts = packs.load() if period and columnar.days(period) else None
+        ids = (
+            columnar.latest_answer_ids(
+                facts, period, kind, filters, max_score=max_score, limit=limit
+            )
+            if facts
+            else None
+        )
+        if ids is not None:
+            # The packs give exactly the answers the drill-down selects (as they give its
+            # count), and this reader may see them all; looked up by id, which SQLite does
+            # not choose by itself when the drill-down's conditions come along.
+            answers = SurveyResponse.objects.filter(pk__in=ids)
+    return answers.select_related("conversation", "customer").order_by("-answered_at", "-pk")[
+        :limit
+    ]

@@ -28,7 +28,14 @@ from rapport.helpdesk.queries import visible_conversations
 from rapport.metrics import trends
 from rapport.metrics.figures import DIMENSIONS, UNITS, Figure
 from rapport.metrics.periods import Period, PeriodError
-from rapport.metrics.queries import KPIS, MetricsError, drill_records, report, score_counts
+from rapport.metrics.queries import (
+    KPIS,
+    MetricsError,
+    drill_records,
+    latest_answers,
+    report,
+    score_counts,
+)
 
 # The KPIs the dashboard shows as cards, in order.
 CARDS = (
@@ -482,12 +489,7 @@ def _low_answers(user, figure: Figure | None) -> list:
     """Return the latest low CSAT answers among those ``figure`` counted, with conversations."""
     if figure is None or not figure.drill:
         return []
-    return list(
-        drill_records(user, figure.drill)
-        .filter(score__lte=LOW_CSAT)
-        .select_related("conversation", "customer")
-        .order_by("-answered_at", "-pk")[:LOW_ANSWERS_SHOWN]
-    )
+    return list(latest_answers(user, figure.drill, max_score=LOW_CSAT, limit=LOW_ANSWERS_SHOWN))
 
 
 # --- CSV exports -----------------------------------------------------------------------------

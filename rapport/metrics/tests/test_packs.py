@@ -23,7 +23,7 @@ from rapport.helpdesk.models import Channel, Conversation, Status
 from rapport.metrics import packs, trends, triggers
 from rapport.metrics.models import FactChange, FactPack
 from rapport.metrics.periods import Period
-from rapport.metrics.queries import Scope, _compute, report, score_counts
+from rapport.metrics.queries import Scope, _compute, latest_answers, report, score_counts
 from rapport.sla.models import SlaClock
 
 NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
@@ -385,3 +385,19 @@ def test_a_bulk_load_logs_nothing_and_leaves_the_packs_to_be_rebuilt(world):
     assert packs.load() is None
     assert packs.refresh_if_due() is not None
     assert packs.load() is not None
+
+
+def test_the_latest_low_answers_from_the_packs_are_those_the_tables_give(world, monkeypatch):
+    packs.clear_cache()
+    packs.refresh()
+    figures = report(PERIODS[1], now=NOW).total.figures
+    for kind, most in (("csat", 2), ("nps", 6)):
+        for limit in (1, 3, 10):
+            drill = figures[kind].drill
+            found = [a.pk for a in latest_answers(None, drill, max_score=most, limit=limit)]
+            with monkeypatch.context() as patch:
+                patch.setattr(packs, "load", lambda: None)
+                direct = [a.pk for a in latest_answers(None, drill, max_score=most, limit=limit)]
+            assert found == direct
+            assert len(found) == min(limit, len(direct))
+    assert found
