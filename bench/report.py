@@ -330,8 +330,8 @@ def _dashboard_section(results: dict) -> str:
         "",
         f"`dashboard_year_200_changed`: 200 conversations changed after the packs were built"
         f" ({data.get('changed_rows_logged', 0):,} change rows logged), read from the tables"
-        f" and patched in. The agent's own page counts its team context directly when the"
-        f" agent has no team. Memory of the measuring process afterwards:"
+        f" and patched in. `agent_page_year`: an agent's own page (`/metrics/me/`) for the"
+        f" year, with their team as context. Memory of the measuring process afterwards:"
         f" {_fmt(memory.get('anon'), ' MB')} own, {_fmt(memory.get('file'), ' MB')} mapped"
         f" from files (shared with the page cache).",
     ]
