@@ -1,18 +1,14 @@
 """Builders for the improvement specifications (after ``rapport/metrics/tests/conftest.py``)."""
 
-from datetime import UTC, date, datetime
-from itertools import count
+from datetime import date
 
 import pytest
 
-from rapport.feedback.models import SurveyInvitation, SurveyResponse
 from rapport.helpdesk.models import Conversation
 from rapport.improvement.models import Initiative, InitiativeStatus
 
-
-def at(month: int, day: int, hour: int = 12) -> datetime:
-    """Return a moment of 2026 in UTC."""
-    return datetime(2026, month, day, hour, tzinfo=UTC)
+# The same survey-answer builder and moments as the KPI specifications.
+from rapport.metrics.tests.conftest import answer, at  # noqa: F401
 
 
 @pytest.fixture
@@ -33,37 +29,6 @@ def conversation(cast):
         built = Conversation.objects.create(**fields)
         built.tags.set(tags)
         return built
-
-    return build
-
-
-@pytest.fixture
-def answer(cast):
-    """Return a builder of survey answers (kind, score), answered on 10 October by default."""
-    numbers = count(1)
-
-    def build(kind: str, score: int, **fields) -> SurveyResponse:
-        customer = fields.pop("customer", cast.customer)
-        conversation = fields.pop("conversation", None)
-        invitation = SurveyInvitation.objects.create(
-            customer=customer,
-            conversation=conversation,
-            kind=kind,
-            trigger="manual",
-            channel="email",
-            dedupe_key=f"improvement-test:{next(numbers)}",
-            send_after=at(10, 1),
-        )
-        fields.setdefault("answered_at", at(10, 10))
-        return SurveyResponse.objects.create(
-            invitation=invitation,
-            customer=customer,
-            conversation=conversation,
-            kind=kind,
-            score=score,
-            channel="email",
-            **fields,
-        )
 
     return build
 
