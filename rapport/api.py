@@ -440,10 +440,12 @@ def _register_routers() -> None:
     from rapport.commerce.api import router as commerce_router
     from rapport.customers.api import router as customers_router
     from rapport.helpdesk.api import router as helpdesk_router
+    from rapport.loyalty.api import router as loyalty_router
     from rapport.reviews.api import router as reviews_router
 
     api.add_router("/", customers_router)
     api.add_router("/", commerce_router)
     api.add_router("/", helpdesk_router)
     api.add_router("/", reviews_router)
+    api.add_router("/", loyalty_router)
     api.add_router("/", fallback_router)

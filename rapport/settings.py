@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "rapport.reviews",
     "rapport.metrics",
     "rapport.improvement",
+    "rapport.loyalty",
 ]
 
 MIDDLEWARE = [

@@ -850,6 +850,7 @@ def merge_customers(
     ConsentRecord.objects.filter(customer=merged).update(customer=survivor)
     TimelineEvent.objects.filter(customer=merged).update(customer=survivor)
     Order.objects.filter(customer=merged).update(customer=survivor)
+    _merge_memberships(merged, survivor)
     _move_related_rows(merged, survivor)
     survivor.tags.add(*merged.tags.all())
     survivor.save()
@@ -871,6 +872,13 @@ def merge_customers(
     )
     merged.delete()
     return survivor
+
+
+def _merge_memberships(merged: Customer, survivor: Customer) -> None:
+    """Combine loyalty memberships (one per programme) before the rows move."""
+    from rapport.loyalty.actions import merge_memberships  # the loyalty app builds on this one
+
+    merge_memberships(merged=merged, survivor=survivor)
 
 
 def _move_related_rows(merged: Customer, survivor: Customer) -> None:

@@ -1,0 +1,7 @@
+"""Staff pages of the loyalty programme (``/loyalty/``)."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "loyalty"
+
+urlpatterns: list = []
