@@ -120,6 +120,23 @@ def _check_currency(programme: Programme, currency: str) -> None:
         )
 
 
+def category_multipliers(programme: Programme) -> dict[str, Decimal]:
+    """Return the programme's category multipliers, read once per programme object.
+
+    A request loads its programme, so a rule changed by an admin counts from the next
+    request; a batch that passes one programme object reads the rules once.
+    """
+    cached = getattr(programme, "_category_multipliers", None)
+    if cached is None:
+        cached = dict(
+            programme.rules.filter(kind=EarnKind.CATEGORY, is_active=True).values_list(
+                "category", "multiplier"
+            )
+        )
+        programme._category_multipliers = cached
+    return cached
+
+
 def _points_for(programme: Programme, amount: Decimal, multiplier: Decimal) -> int:
     points = (amount * programme.points_per_unit * multiplier).to_integral_value(ROUND_FLOOR)
     return int(points)
@@ -150,7 +167,11 @@ def live_customer(customer_id: Any) -> Customer:
 def enroll_customer(*, customer: Customer, programme: Programme | None = None) -> Member:
     """Return the customer's membership, joining the programme (and its sign-up bonus) if new."""
     programme = programme or default_programme()
-    member = Member.objects.filter(programme=programme, customer=customer).first()
+    member = (
+        Member.objects.select_related("tier", "programme")
+        .filter(programme=programme, customer=customer)
+        .first()
+    )
     if member is not None:
         return member
     with transaction.atomic():
@@ -202,22 +223,18 @@ def _post(
     ``external_ref`` already used for this kind, nothing is written and the first entry is
     returned, marked replayed.
     """
-    if external_ref:
-        earlier = LedgerEntry.objects.filter(
-            programme_id=member.programme_id, kind=kind, external_ref=external_ref
-        ).first()
-        if earlier is not None:
-            return Posted(earlier, replayed=True)
     changed = Member.objects.filter(pk=member.pk)
     if guard_balance and points < 0:
         changed = changed.filter(balance__gte=-points)
-    if not changed.update(balance=F("balance") + points):
-        raise LoyaltyError(
-            "insufficient_points",
-            _("The balance does not cover %(points)s points.") % {"points": f"{-points:,}"},
-        )
     try:
+        # One savepoint: a replayed reference (the unique constraint) undoes the balance
+        # change with the entry, with no lookup before every new entry.
         with transaction.atomic():
+            if not changed.update(balance=F("balance") + points):
+                raise LoyaltyError(
+                    "insufficient_points",
+                    _("The balance does not cover %(points)s points.") % {"points": f"{-points:,}"},
+                )
             entry = LedgerEntry.objects.create(
                 member=member,
                 programme_id=member.programme_id,
@@ -234,11 +251,12 @@ def _post(
                 created_at=now or timezone.now(),
             )
     except IntegrityError:
-        # A concurrent request with the same reference won: this one is its replay. The
-        # caller's transaction is rolled back by raising, so the balance change goes too.
-        raise LoyaltyError(
-            "replayed", _("The same request is being processed; try again.")
-        ) from None
+        earlier = LedgerEntry.objects.filter(
+            programme_id=member.programme_id, kind=kind, external_ref=external_ref
+        ).first()
+        if not external_ref or earlier is None:
+            raise
+        return Posted(earlier, replayed=True)
     member.balance += points
     return Posted(entry)
 
@@ -294,7 +312,7 @@ def accrue_purchase(
     parts = [(clean_amount(value), category) for value, category in categories or []]
     if parts and sum(value for value, _category in parts) > total:
         raise LoyaltyError("invalid_amount", _("The lines add up to more than the total."))
-    order = Order.objects.filter(customer=customer, number=external_ref.strip()).first()
+    order = Order.objects.filter(customer=customer, number=external_ref.strip()).only("pk").first()
     return _accrue(
         customer=customer,
         programme=programme,
@@ -309,11 +327,7 @@ def accrue_purchase(
 def _accrue(*, customer, programme, parts, external_ref, order, amount, now) -> Posted:
     now = now or timezone.now()
     member = _active(enroll_customer(customer=customer, programme=programme))
-    multipliers = dict(
-        programme.rules.filter(kind=EarnKind.CATEGORY, is_active=True).values_list(
-            "category", "multiplier"
-        )
-    )
+    multipliers = category_multipliers(programme)
     tier_multiplier = member.tier.earn_multiplier if member.tier else Decimal("1")
     points = sum(
         _points_for(programme, Decimal(value), multipliers.get(category, Decimal("1")))

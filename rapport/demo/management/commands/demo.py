@@ -136,6 +136,7 @@ class Command(BaseCommand):
             helpdesk = self._helpdesk(conversations, options)
         self._feedback(options)
         self._initiatives(options)
+        self._loyalty(options)
         if options["stats_json"]:
             result = stats.as_dict() | {"wall_seconds": round(elapsed, 3)}
             if helpdesk is not None:
@@ -196,6 +197,18 @@ class Command(BaseCommand):
         if created and options["verbosity"]:
             self.stdout.write(f"Improvement initiatives: {len(created)} examples")
         return created
+
+    def _loyalty(self, options):
+        from rapport.loyalty.demo import load_demo_loyalty
+
+        started = time.perf_counter()
+        stats = load_demo_loyalty(seed=options["seed"])
+        if options["verbosity"] and stats.members:
+            self.stdout.write(
+                f"Loyalty: {stats.members:,} members earned {stats.accruals:,} orders' points, "
+                f"{stats.vouchers:,} vouchers redeemed, in {time.perf_counter() - started:.1f} s"
+            )
+        return stats
 
     def _helpcentre(self, options):
         from rapport.demo.helpcentre import load_demo_helpcentre
