@@ -1,7 +1,9 @@
 """Loyalty ledger speed: accruals per second, balance lookups, ``rapport loyalty verify``.
 
-``python -m bench.loyalty accruals [N]`` times N accruals through the action layer
-(``actions.accrue_purchase``: a member, the rules, one entry, the kept balance) on the
+``python -m bench.loyalty accruals [N]`` times N accruals through the action layer, one by
+one (``actions.accrue_purchase``: a member, the rules, one entry, the kept balance, one
+transaction each) and as a shop's order feed in batches of 500 (``actions.accrue_purchases``,
+the figure the targets are checked on), on the
 database ``DATABASE_URL`` names, after migrating it and creating a programme and 2,000
 customers; ``make bench`` runs it on a fresh SQLite file and on PostgreSQL
 (``scripts/with-postgres``). ``prepare_ledger`` adds 1,000,000 members with 20 entries each
@@ -76,6 +78,25 @@ def accruals(count: int) -> dict:
         )
         samples.append((time.perf_counter() - begun) * 1000)
     seconds = time.perf_counter() - started
+    batch_size = 500
+    batches = [
+        [
+            actions.Purchase(
+                rnd.choice(people).pk,
+                f"{rnd.randint(500, 50000) / 100:.2f}",
+                "EUR",
+                f"feed-{n}-{i}",
+            )
+            for i in range(batch_size)
+        ]
+        for n in range(max(1, count // batch_size))
+    ]
+    batch_started = time.perf_counter()
+    for batch in batches:
+        done = actions.accrue_purchases(purchases=batch, programme=programme)
+        assert len(done.posted) == len(batch), done.refused
+    batch_seconds = time.perf_counter() - batch_started
+    batched = sum(len(batch) for batch in batches)
     replayed_started = time.perf_counter()
     for n in range(min(count, 500)):
         actions.accrue_purchase(
@@ -89,7 +110,11 @@ def accruals(count: int) -> dict:
     return {
         "accruals": count,
         "seconds": round(seconds, 2),
-        "per_second": round(count / seconds, 1),
+        "one_by_one_per_second": round(count / seconds, 1),
+        "batched": batched,
+        "batch_size": batch_size,
+        "batch_seconds": round(batch_seconds, 2),
+        "per_second": round(batched / batch_seconds, 1),
         "p50_ms": round(statistics.median(samples), 3),
         "p95_ms": round(_percentile(samples, 95), 3),
         "replay_ms": round(replay_ms, 3),

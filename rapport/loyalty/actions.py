@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -350,6 +350,144 @@ def _accrue(*, customer, programme, parts, external_ref, order, amount, now) -> 
             now=now,
         )
     return posted
+
+
+@dataclass
+class Purchase:
+    """One purchase of a batch a shop reports: who, how much, its order number."""
+
+    customer_id: Any
+    amount: Any
+    currency: str
+    external_ref: str
+
+
+@dataclass
+class BatchResult:
+    """What a batch did: entries written, references already earned, refusals by position."""
+
+    posted: list[LedgerEntry]
+    replayed: list[str]
+    refused: dict[int, LoyaltyError]
+
+
+def accrue_purchases(
+    *, purchases: list[Purchase], programme: Programme | None = None, now: datetime | None = None
+) -> BatchResult:
+    """Earn the points of many purchases in one transaction (a shop's order feed).
+
+    The same rules as ``accrue_purchase``, set-based: each purchase is checked on its own
+    (a refusal names its position, the others still earn); a reference already earned, in an
+    earlier batch or twice in this one, earns once. Customers not yet members join first.
+    """
+    programme = programme or default_programme()
+    now = now or timezone.now()
+    refused: dict[int, LoyaltyError] = {}
+    wanted: list[tuple[int, int, Decimal, str]] = []  # position, customer, amount, reference
+    for position, purchase in enumerate(purchases):
+        try:
+            _check_currency(programme, purchase.currency)
+            amount = clean_amount(purchase.amount)
+            ref = (purchase.external_ref or "").strip()
+            if not ref:
+                raise LoyaltyError(
+                    "missing_reference", _("Name the order (a reference) to earn for.")
+                )
+            customer = int(purchase.customer_id)
+        except LoyaltyError as error:
+            refused[position] = error
+            continue
+        except (TypeError, ValueError):
+            refused[position] = LoyaltyError("unknown_customer", _("There is no such customer."))
+            continue
+        wanted.append((position, customer, amount, f"order:{ref}"))
+    members = _members_for(
+        programme, {customer for _p, customer, _a, _r in wanted}, refused, wanted
+    )
+    multipliers = category_multipliers(programme)
+    base = multipliers.get("", Decimal("1"))
+    expires_at = _expiry(programme, now)
+    with transaction.atomic():
+        earned = set(
+            LedgerEntry.objects.filter(
+                programme=programme,
+                kind=EntryKind.EARN,
+                external_ref__in=[ref for *_rest, ref in wanted],
+            ).values_list("external_ref", flat=True)
+        )
+        entries, replayed, moves = [], [], {}
+        for position, customer, amount, ref in wanted:
+            member = members.get(customer)
+            if member is None:
+                continue
+            if ref in earned:
+                replayed.append(ref.removeprefix("order:"))
+                continue
+            multiplier = member.tier.earn_multiplier if member.tier else Decimal("1")
+            points = int(
+                (Decimal(_points_for(programme, amount, base)) * multiplier).to_integral_value(
+                    ROUND_FLOOR
+                )
+            )
+            if points <= 0:
+                refused[position] = LoyaltyError("no_points", _("This purchase earns no points."))
+                continue
+            earned.add(ref)
+            entries.append(
+                LedgerEntry(
+                    member=member,
+                    programme=programme,
+                    kind=EntryKind.EARN,
+                    points=points,
+                    reason=_("Purchase %(ref)s") % {"ref": ref.removeprefix("order:")},
+                    source=EntrySource.ORDER,
+                    external_ref=ref,
+                    amount=amount,
+                    expires_at=expires_at,
+                    created_at=now,
+                )
+            )
+            moves[member.pk] = moves.get(member.pk, 0) + points
+        LedgerEntry.objects.bulk_create(entries, batch_size=500)
+        _move_balances(moves)
+    return BatchResult(entries, replayed, refused)
+
+
+def _members_for(programme, customers: set[int], refused, wanted) -> dict[int, Member]:
+    """Return the members of ``customers``, enrolling those who are not yet; refuse unknown."""
+    found = {
+        member.customer_id: member
+        for member in Member.objects.select_related("tier").filter(
+            programme=programme, customer_id__in=customers
+        )
+    }
+    missing = customers - found.keys()
+    if missing:
+        known = set(Customer.objects.filter(pk__in=missing).values_list("pk", flat=True))
+        for customer in known:
+            found[customer] = enroll_customer(customer=Customer(pk=customer), programme=programme)
+        for position, customer, _amount, _ref in wanted:
+            if customer not in found:
+                refused[position] = LoyaltyError(
+                    "unknown_customer", _("There is no such customer.")
+                )
+    for position, customer, _amount, _ref in wanted:
+        member = found.get(customer)
+        if member is not None and member.status != MemberStatus.ACTIVE:
+            refused[position] = LoyaltyError("member_closed", _("This membership is closed."))
+    return {c: m for c, m in found.items() if m.status == MemberStatus.ACTIVE}
+
+
+def _move_balances(moves: dict[int, int]) -> None:
+    """Add each member's points to their kept balance: one statement, many rows."""
+    if not moves:
+        return
+    table = connection.ops.quote_name(Member._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET balance = balance + %s WHERE id = %s",  # noqa: S608
+            [(points, pk) for pk, points in moves.items()],
+        )
 
 
 def _expiry(programme: Programme, now: datetime) -> datetime | None:

@@ -382,3 +382,36 @@ def test_verify_reports_a_kept_balance_that_differs_from_its_ledger(programme, c
     Member.objects.filter(pk=member.pk).update(balance=999)
     with pytest.raises(CommandError, match="1 differences"):
         call_command("loyalty", "verify", stdout=StringIO())
+
+
+# --- A shop's order feed, in batches -------------------------------------------------------
+
+
+def test_a_batch_earns_each_good_purchase_once_and_names_the_refused_ones(programme, cast):
+    batch = [
+        actions.Purchase(cast.customer.pk, "120.50", "EUR", "F-1"),
+        actions.Purchase(cast.customer.pk, "NaN", "EUR", "F-2"),
+        actions.Purchase(cast.other_customer.pk, "40", "USD", "F-3"),
+        actions.Purchase(cast.other_customer.pk, "40", "EUR", "F-4"),
+        actions.Purchase(cast.customer.pk, "120.50", "EUR", "F-1"),  # twice in one batch
+        actions.Purchase(999_999, "10", "EUR", "F-5"),
+        actions.Purchase(cast.customer.pk, "10", "EUR", " "),
+    ]
+    result = actions.accrue_purchases(purchases=batch, now=NOW)
+    assert [entry.points for entry in result.posted] == [120, 40]
+    assert {position: error.code for position, error in result.refused.items()} == {
+        1: "invalid_amount",
+        2: "wrong_currency",
+        5: "unknown_customer",
+        6: "missing_reference",
+    }
+    assert result.replayed == ["F-1"]
+    assert member_of(cast.customer).balance == 100 + 120
+    assert member_of(cast.other_customer).balance == 100 + 40
+    again = actions.accrue_purchases(purchases=batch[:1], now=NOW)
+    assert again.posted == [] and again.replayed == ["F-1"]
+    single = actions.accrue_purchase(
+        customer=cast.customer, amount="120.50", currency="EUR", external_ref="F-1"
+    )
+    assert single.replayed
+    assert_verified()
