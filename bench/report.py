@@ -50,6 +50,8 @@ Server time per request, measured in-process (see below), {requests} requests pe
 
 {dashboard}
 
+{loyalty}
+
 ## Targets
 
 {verdict}
@@ -71,7 +73,9 @@ Environment variables: `BENCH_CONVERSATIONS` (default 1,000,000; 0 skips the hel
 same size instead of generating it again), `BENCH_OUTPUT` (default `bench/results.json`),
 `BENCH_DOCS` (default this file; empty to leave it alone), `BENCH_SENTIMENT=0` (skip the
 sentiment measurement), `BENCH_ANSWERS` (survey answers for the dashboard, default 200,000),
-`BENCH_DASHBOARD=0` (skip the dashboard measurement). A smoke run with other settings
+`BENCH_DASHBOARD=0` (skip the dashboard measurement), `BENCH_ACCRUALS` (default 5,000),
+`BENCH_LOYALTY_MEMBERS` (default 1,000,000), `BENCH_LOYALTY=0` (skip the loyalty measurement).
+A smoke run with other settings
 overwrites this file too, so set `BENCH_DOCS=` for experiments.
 
 ## What is measured
@@ -163,6 +167,10 @@ def _verdict(results: dict) -> str:
         "sentiment_macro_f1_en": "sentiment macro-F1, English (test split)",
         "dashboard_year": "KPI dashboard for one year (p95)",
         "dashboard_year_200_changed": "KPI dashboard for one year, 200 rows changed (p95)",
+        "loyalty_accruals_per_second_sqlite": "loyalty accruals per second, SQLite",
+        "loyalty_accruals_per_second_postgresql": "loyalty accruals per second, PostgreSQL",
+        "loyalty_balance_lookup_p95_ms": "loyalty balance lookup at 1,000,000 members (p95)",
+        "loyalty_verify_seconds": "rapport loyalty verify, 1,000,000 members",
     }
     reasons = {
         "demo_customers_per_second": (
@@ -334,6 +342,47 @@ def _dashboard_section(results: dict) -> str:
         f" year, with their team as context. Memory of the measuring process afterwards:"
         f" {_fmt(memory.get('anon'), ' MB')} own, {_fmt(memory.get('file'), ' MB')} mapped"
         f" from files (shared with the page cache).",
+    ]
+    return "\n".join(lines)
+
+
+def _loyalty_section(results: dict) -> str:
+    """The loyalty ledger (``bench.loyalty``)."""
+    data = results.get("loyalty") or {}
+    if not data:
+        return "## Loyalty ledger\n\nNot measured."
+    if data.get("error"):
+        return "## Loyalty ledger\n\nNot measured: " + data["error"][-500:]
+    lines = [
+        "## Loyalty ledger",
+        "",
+        "Accruals through the action layer on a fresh database with 2,000 members: one by one"
+        " (`accrue_purchase`, one transaction each) and as a shop's order feed in batches of"
+        " 500 (`accrue_purchases`).",
+        "",
+        "| database | batched, per second | one by one, per second | one by one p50 / p95 |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, rates in (data.get("accruals") or {}).items():
+        if rates.get("error"):
+            lines.append(f"| {name} | error: {rates['error'][-120:]} | | |")
+            continue
+        lines.append(
+            f"| {name} | {_fmt(rates.get('per_second'))} |"
+            f" {_fmt(rates.get('one_by_one_per_second'))} |"
+            f" {_fmt(rates.get('p50_ms'), ' ms')} / {_fmt(rates.get('p95_ms'), ' ms')} |"
+        )
+    load = data.get("ledger_load") or {}
+    ledger = data.get("ledger") or {}
+    lines += [
+        "",
+        f"On the bench database with {load.get('members', 0):,} members and"
+        f" {load.get('entries', 0):,} ledger entries (loaded once in"
+        f" {_fmt(load.get('seconds'), ' s')}): a member's balance looked up"
+        f" {ledger.get('lookups', 0):,} times, p50 {_fmt(ledger.get('lookup_p50_ms'), ' ms')},"
+        f" p95 {_fmt(ledger.get('lookup_p95_ms'), ' ms')}; `rapport loyalty verify` over all of"
+        f" them: {_fmt(ledger.get('verify_seconds'), ' s')}"
+        f" ({'; '.join(ledger.get('verify_output') or [])}).",
     ]
     return "\n".join(lines)
 
@@ -597,6 +646,7 @@ def render_markdown(results: dict) -> str:
         assistant=_assistant_section(results),
         sentiment=_sentiment_section(results),
         dashboard=_dashboard_section(results),
+        loyalty=_loyalty_section(results),
         verdict=_verdict(results),
         load=" / ".join(_fmt(v) for v in (machine.get("load") or [None])),
     )

@@ -28,6 +28,11 @@ The KPI dashboard (``bench.dashboard``): ``BENCH_ANSWERS`` (default 200,000) sur
 added to solved conversations once, the KPI fact packs built, and the manager dashboard for the
 last 365 days timed; ``BENCH_DASHBOARD=0`` skips it.
 
+The loyalty ledger (``bench.loyalty``): ``BENCH_ACCRUALS`` (default 5,000) accruals through the
+action layer on a fresh SQLite file and on PostgreSQL, then ``BENCH_LOYALTY_MEMBERS`` (default
+1,000,000) members with 20 entries each added to the bench database once, balance lookups and
+``rapport loyalty verify`` timed; ``BENCH_LOYALTY=0`` skips it.
+
 Sentiment scoring (``bench.sentiment``, no database) runs last; ``BENCH_SENTIMENT=0`` skips it.
 """
 
@@ -479,6 +484,7 @@ def main() -> int:
     chats = int(os.environ.get("BENCH_CHATS", "200"))
     from bench import dashboard as dashboard_bench
     from bench import helpdesk as helpdesk_bench
+    from bench import loyalty as loyalty_bench
 
     load = [round(os.getloadavg()[0], 2)]
     dataset = _prepare_database(directory, customers, events)
@@ -525,6 +531,10 @@ def main() -> int:
     if conversations and os.environ.get("BENCH_DASHBOARD", "1") != "0":
         print("Measuring the KPI dashboard ...", flush=True)
         dashboard = measure_dashboard(directory, requests=min(requests, 40))
+    loyalty = {}
+    if os.environ.get("BENCH_LOYALTY", "1") != "0":
+        print("Measuring the loyalty ledger ...", flush=True)
+        loyalty = measure_loyalty(directory, customers=customers)
     sentiment = {}
     if os.environ.get("BENCH_SENTIMENT", "1") != "0":
         print("Measuring sentiment scoring ...", flush=True)
@@ -543,10 +553,17 @@ def main() -> int:
         "assistant": assistant,
         "sentiment": sentiment,
         "dashboard": dashboard,
-        "targets": TARGETS | helpdesk_bench.TARGETS | dashboard_bench.TARGETS,
+        "loyalty": loyalty,
+        "targets": TARGETS
+        | helpdesk_bench.TARGETS
+        | dashboard_bench.TARGETS
+        | loyalty_bench.TARGETS,
     }
     results["met"] = (
-        evaluate(results) | helpdesk_bench.evaluate(results) | dashboard_bench.evaluate(results)
+        evaluate(results)
+        | helpdesk_bench.evaluate(results)
+        | dashboard_bench.evaluate(results)
+        | loyalty_bench.evaluate(results)
     )
     for key, value in (assistant.get("met") or {}).items():
         results["met"][f"assistant_{key}"] = value
@@ -596,6 +613,26 @@ def measure_dashboard(directory: Path, *, requests: int) -> dict:
         build = dashboard_bench.build_packs()
         result = dashboard_bench.measure_dashboard(requests=requests)
         return {"answers": answers, "build": build, **result}
+    except Exception as error:  # noqa: BLE001 - a failed measurement is reported, not fatal
+        return {"error": repr(error)}
+
+
+def measure_loyalty(directory: Path, *, customers: int) -> dict:
+    """Accrual rates (fresh SQLite file, PostgreSQL), then the million-member ledger."""
+    from bench import loyalty as loyalty_bench
+
+    try:
+        result = {
+            "accruals": loyalty_bench.measure_accruals(
+                directory, int(os.environ.get("BENCH_ACCRUALS", "5000"))
+            )
+        }
+        members = min(customers, int(os.environ.get("BENCH_LOYALTY_MEMBERS", "1000000")))
+        result["ledger_load"] = loyalty_bench.prepare_ledger(
+            directory / "bench.sqlite3", members, 20
+        )
+        result["ledger"] = loyalty_bench.measure_ledger()
+        return result
     except Exception as error:  # noqa: BLE001 - a failed measurement is reported, not fatal
         return {"error": repr(error)}
 
