@@ -305,3 +305,41 @@ class Voucher(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class NoticeKind(models.TextChoices):
+    TIER_CHANGED = "tier_changed", _("tier changed")
+    POINTS_EXPIRING = "points_expiring", _("points about to expire")
+
+
+class NoticeStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("scheduled")
+    SENT = "sent", _("sent")
+    SKIPPED = "skipped", _("skipped")
+    FAILED = "failed", _("failed")
+
+
+class LoyaltyNotice(models.Model):
+    """An email to a member about their tier or expiring points, sent once per occasion."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(_("kind"), max_length=16, choices=NoticeKind.choices)
+    # One notice per occasion: "tier:<member>:<tier>:<date>" or "expiry:<member>:<date>".
+    key = models.CharField(max_length=120, unique=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=NoticeStatus.choices, default=NoticeStatus.SCHEDULED
+    )
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    send_after = models.DateTimeField(_("send after"))
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    skip_reason = models.CharField(max_length=32, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("loyalty notice")
+        verbose_name_plural = _("loyalty notices")
+        indexes = [models.Index(fields=["status", "send_after"], name="loyalty_notice_due")]
+
+    def __str__(self) -> str:
+        return self.key
