@@ -18,7 +18,16 @@ class RoutingRuleAdmin(admin.ModelAdmin):
         (None, {"fields": ("name", "position", "is_active")}),
         (
             _("Conditions"),
-            {"fields": ("channel", "language", "keywords", "vip_only", "customer_tag")},
+            {
+                "fields": (
+                    "channel",
+                    "language",
+                    "keywords",
+                    "vip_only",
+                    "min_loyalty_rank",
+                    "customer_tag",
+                )
+            },
         ),
         (_("Outcome"), {"fields": ("team", "set_priority", "add_tags")}),
     )

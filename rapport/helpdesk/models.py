@@ -484,6 +484,16 @@ class RoutingRule(models.Model):
         _("keywords"), blank=True, help_text=_("One per line or separated by commas.")
     )
     vip_only = models.BooleanField(_("only VIP customers"), default=False)
+    # A rank, not a foreign key, so the helpdesk needs no loyalty tables (see routing.py).
+    min_loyalty_rank = models.PositiveSmallIntegerField(
+        _("loyalty tier at least (rank)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Only members of the loyalty programme whose tier has at least this rank "
+            "(0 is the entry tier; for example 2 for Gold). Empty: any customer."
+        ),
+    )
     customer_tag = models.ForeignKey(
         "customers.Tag",
         null=True,

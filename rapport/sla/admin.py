@@ -65,7 +65,16 @@ class SlaPolicyAdmin(admin.ModelAdmin):
         ),
         (
             _("Applies to (empty: any)"),
-            {"fields": ["channels", "priorities", "customer_condition", "customer_tags", "teams"]},
+            {
+                "fields": [
+                    "channels",
+                    "priorities",
+                    "customer_condition",
+                    "customer_tags",
+                    "teams",
+                    "min_loyalty_rank",
+                ]
+            },
         ),
         (
             _("Warning and escalation"),

@@ -55,6 +55,7 @@ class SlaPolicyForm(forms.ModelForm):
             "customer_condition",
             "customer_tags",
             "teams",
+            "min_loyalty_rank",
             "warning_minutes",
             "escalate_notify_lead",
             "escalate_raise_priority",

@@ -236,6 +236,16 @@ class SlaPolicy(models.Model):
         verbose_name=_("teams"),
         help_text=_("Applies to conversations of these teams; empty: any team."),
     )
+    # A rank, not a foreign key, so SLA policies need no loyalty tables (see choose_policy).
+    min_loyalty_rank = models.PositiveSmallIntegerField(
+        _("loyalty tier at least (rank)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Applies to members of the loyalty programme whose tier has at least this rank "
+            "(0 is the entry tier; for example 2 for Gold). Empty: any customer."
+        ),
+    )
 
     # Warnings and escalation.
     warning_minutes = models.PositiveIntegerField(
@@ -272,8 +282,17 @@ class SlaPolicy(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def matches(self, *, channel: str, priority: str, team_id, is_vip: bool, tag_ids) -> bool:
-        """Return True if every condition of this policy holds for the conversation's facts."""
+    def matches(
+        self, *, channel: str, priority: str, team_id, is_vip: bool, tag_ids, tier_rank=None
+    ) -> bool:
+        """Return True if every condition of this policy holds for the conversation's facts.
+
+        ``tier_rank`` is the customer's loyalty tier rank (None: not a member).
+        """
+        if self.min_loyalty_rank is not None and (
+            tier_rank is None or tier_rank < self.min_loyalty_rank
+        ):
+            return False
         if self.channels and channel not in self.channels:
             return False
         if self.priorities and priority not in self.priorities:
