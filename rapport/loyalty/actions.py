@@ -408,12 +408,13 @@ def accrue_purchases(
     base = multipliers.get("", Decimal("1"))
     expires_at = _expiry(programme, now)
     with transaction.atomic():
-        earned = set(
+        # Reference -> the customer it earned for (an order number is one customer's).
+        earned = dict(
             LedgerEntry.objects.filter(
                 programme=programme,
                 kind=EntryKind.EARN,
                 external_ref__in=[ref for *_rest, ref in wanted],
-            ).values_list("external_ref", flat=True)
+            ).values_list("external_ref", "member__customer_id")
         )
         entries, replayed, moves = [], [], {}
         for position, customer, amount, ref in wanted:
@@ -421,7 +422,13 @@ def accrue_purchases(
             if member is None:
                 continue
             if ref in earned:
-                replayed.append(ref.removeprefix("order:"))
+                if earned[ref] == customer:
+                    replayed.append(ref.removeprefix("order:"))
+                else:
+                    refused[position] = LoyaltyError(
+                        "reference_reused",
+                        _("This order number already earned points for another customer."),
+                    )
                 continue
             multiplier = member.tier.earn_multiplier if member.tier else Decimal("1")
             points = int(
@@ -432,7 +439,7 @@ def accrue_purchases(
             if points <= 0:
                 refused[position] = LoyaltyError("no_points", _("This purchase earns no points."))
                 continue
-            earned.add(ref)
+            earned[ref] = customer
             entries.append(
                 LedgerEntry(
                     member=member,

@@ -212,6 +212,30 @@ class ReturnOut(Schema):
     replayed: bool
 
 
+class PurchaseIn(InputSchema):
+    customer: int = Field(description="The customer's id in Rapport")
+    order: Reference = Field(description="The shop's order number; earns once")
+    amount: Money
+    currency: Currency
+
+
+class BatchIn(InputSchema):
+    purchases: list[PurchaseIn] = Field(min_length=1, max_length=500)
+
+
+class RefusedOut(Schema):
+    position: int = Field(description="Index of the purchase in the request, from 0")
+    code: str
+    message: str
+
+
+class BatchOut(Schema):
+    earned: int = Field(description="Purchases that earned points now")
+    points: int = Field(description="Points they earned together")
+    replayed: list[str] = Field(description="Order numbers that had already earned")
+    refused: list[RefusedOut]
+
+
 # --- Helpers --------------------------------------------------------------------------------
 
 
@@ -374,6 +398,33 @@ def post_accrual(request, payload: AccrualIn, idempotency_key: IdempotencyKeyHea
         return (200 if posted.replayed else 201), body
 
     return run_idempotent(request, idempotency_key, run)
+
+
+@router.post("/loyalty/accruals/batch", response=BatchOut)
+def post_accrual_batch(request, payload: BatchIn):
+    """Earn the points of up to 500 purchases at once (a shop's order feed).
+
+    Each purchase is checked on its own: the refused ones are listed by position, the others
+    earn, each order number once. Safe to send again: earned orders come back as replayed.
+    """
+    _require_writer(request)
+    programme = _programme()
+    result = _call(
+        actions.accrue_purchases,
+        purchases=[
+            actions.Purchase(p.customer, p.amount, p.currency, p.order) for p in payload.purchases
+        ],
+        programme=programme,
+    )
+    return BatchOut(
+        earned=len(result.posted),
+        points=sum(entry.points for entry in result.posted),
+        replayed=result.replayed,
+        refused=[
+            RefusedOut(position=position, code=error.code, message=error.message)
+            for position, error in sorted(result.refused.items())
+        ],
+    )
 
 
 @router.get("/loyalty/members/{customer_id}", response=MemberOut)

@@ -505,6 +505,7 @@ def test_the_openapi_schema_lists_every_loyalty_endpoint(client, db):
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     assert sorted(p.removeprefix(API) for p in paths if p.startswith(API)) == [
         "/accruals",
+        "/accruals/batch",
         "/members/{customer_id}",
         "/redemptions",
         "/returns",
@@ -512,3 +513,34 @@ def test_the_openapi_schema_lists_every_loyalty_endpoint(client, db):
         "/vouchers/consume",
         "/vouchers/validate",
     ]
+
+
+def test_a_batch_of_purchases_earns_each_once_and_lists_the_refused_by_position(
+    call, programme, cast
+):
+    purchases = [
+        {"customer": cast.customer.pk, "order": "B-1", "amount": "80.00", "currency": "EUR"},
+        {"customer": cast.customer.pk, "order": "B-2", "amount": "-1", "currency": "EUR"},
+        {"customer": cast.other_customer.pk, "order": "B-3", "amount": "20", "currency": "USD"},
+        {"customer": cast.other_customer.pk, "order": "B-1", "amount": "80.00", "currency": "EUR"},
+    ]
+    response = call("post", "/accruals/batch", {"purchases": purchases})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["earned"] == 1 and body["points"] == 80
+    assert [(r["position"], r["code"]) for r in body["refused"]] == [
+        (1, "invalid_amount"),
+        (2, "wrong_currency"),
+        (3, "reference_reused"),
+    ]
+    again = call("post", "/accruals/batch", {"purchases": purchases[:1]}).json()
+    assert again["earned"] == 0 and again["replayed"] == ["B-1"]
+    assert Member.objects.get(customer=cast.customer).balance == 100 + 80
+
+
+def test_an_empty_or_oversized_batch_is_refused(call, programme):
+    assert call("post", "/accruals/batch", {"purchases": []}).status_code == 422
+    many = [
+        {"customer": 1, "order": f"O-{n}", "amount": "1", "currency": "EUR"} for n in range(501)
+    ]
+    assert call("post", "/accruals/batch", {"purchases": many}).status_code == 422
