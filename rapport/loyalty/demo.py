@@ -30,7 +30,7 @@ from rapport.loyalty.models import (
 )
 
 # The actions take a few milliseconds per order; a bulk-loaded demo has a million customers.
-MAX_MEMBERS = 1500
+MAX_MEMBERS = 600
 REDEEMING_SHARE = 0.25
 
 TIERS = (
