@@ -15,7 +15,7 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -651,6 +651,31 @@ def reverse_order(
     programme's debt rule a balance does not go below zero: what cannot be taken back is
     recorded on the entry as ``shortfall``.
     """
+    earned = LedgerEntry.objects.filter(
+        Q(order=order)
+        | Q(external_ref=f"order:{order.number}", member__customer=order.customer_id),
+        kind=EntryKind.EARN,
+    )
+    return _reverse(earned, order.number, share, external_ref, now, order=order)
+
+
+def reverse_purchase(
+    *,
+    customer: Customer,
+    order_number: str,
+    share: Any = 1,
+    external_ref: str,
+    now: datetime | None = None,
+) -> Posted | None:
+    """Take back the points a shop's purchase earned (``accrue_purchase``), by its number."""
+    number = (order_number or "").strip()
+    earned = LedgerEntry.objects.filter(
+        kind=EntryKind.EARN, external_ref=f"order:{number}", member__customer=customer
+    )
+    return _reverse(earned, number, share, external_ref, now, order=None)
+
+
+def _reverse(earned_entries, number, share, external_ref, now, *, order) -> Posted | None:
     try:
         fraction = Decimal(str(share))
     except (InvalidOperation, ValueError):
@@ -663,11 +688,10 @@ def reverse_order(
         raise LoyaltyError("missing_reference", _("Name the return (a reference)."))
     now = now or timezone.now()
     with transaction.atomic():
-        earned_entries = LedgerEntry.objects.filter(order=order, kind=EntryKind.EARN)
-        first = earned_entries.select_related("member__programme").first()
+        first = earned_entries.order_by("pk").first()
         if first is None:
             return None
-        member = Member.objects.get(pk=first.member_id)
+        member = Member.objects.select_related("programme").get(pk=first.member_id)
         ref = f"return:{external_ref.strip()}"
         earlier = LedgerEntry.objects.filter(
             programme_id=member.programme_id, kind=EntryKind.REVERSE, external_ref=ref
@@ -676,9 +700,9 @@ def reverse_order(
             return Posted(earlier, replayed=True)
         earned = earned_entries.aggregate(n=Sum("points"))["n"] or 0
         taken = -(
-            LedgerEntry.objects.filter(order=order, kind=EntryKind.REVERSE).aggregate(
-                n=Sum("points")
-            )["n"]
+            LedgerEntry.objects.filter(
+                member=member, kind=EntryKind.REVERSE, data__returned=number
+            ).aggregate(n=Sum("points"))["n"]
             or 0
         )
         wanted = min(
@@ -691,7 +715,6 @@ def reverse_order(
             points = min(wanted, max(member.balance, 0))
             shortfall = wanted - points
         if points <= 0:
-            # Nothing left to take: record the return without points? An entry needs points.
             raise LoyaltyError(
                 "nothing_to_reverse",
                 _("The member has no points left to take back (%(points)s owed).")
@@ -701,11 +724,11 @@ def reverse_order(
             member=member,
             kind=EntryKind.REVERSE,
             points=-points,
-            reason=_("Return of %(ref)s") % {"ref": order.number},
+            reason=_("Return of %(ref)s") % {"ref": number},
             source=EntrySource.ORDER,
             external_ref=ref,
-            order=order,
-            data={"share": str(fraction), "shortfall": shortfall},
+            order=order or first.order,
+            data={"share": str(fraction), "shortfall": shortfall, "returned": number},
             now=now,
             guard_balance=not member.programme.allow_debt,
         )

@@ -34,7 +34,7 @@ from rapport.api import (
 from rapport.commerce.models import Order
 from rapport.loyalty import actions
 from rapport.loyalty.actions import LoyaltyError, Posted
-from rapport.loyalty.models import Member, Programme, Reward, Voucher
+from rapport.loyalty.models import EntryKind, LedgerEntry, Member, Programme, Reward, Voucher
 
 router = Router(tags=["loyalty"])
 
@@ -200,6 +200,9 @@ class ConsumedOut(VoucherOut):
 
 class ReturnIn(InputSchema):
     order: Reference = Field(description="The shop's order number the points were earned for")
+    customer: int | None = Field(
+        None, description="The customer's id: finds orders Rapport only knows from accruals"
+    )
     share: Money = Field("1", description="The returned part, more than 0 and at most 1")
     reference: Reference = Field(description="Your id of this return; takes points back once")
 
@@ -519,12 +522,33 @@ def post_return(request, payload: ReturnIn, idempotency_key: IdempotencyKeyHeade
 
     def run():
         number = payload.order.strip()
-        order = Order.objects.filter(number=number).order_by("pk").first()
-        if order is None:
-            raise ApiError(404, "unknown_order", _("There is no order with this number."))
-        posted = _call(
-            actions.reverse_order, order=order, share=payload.share, external_ref=payload.reference
-        )
+        if payload.customer is not None:
+            # The shop names the customer: the order number as its accrual was made.
+            customer = _call(actions.live_customer, payload.customer)
+            if (
+                not LedgerEntry.objects.filter(
+                    kind=EntryKind.EARN, external_ref=f"order:{number}", member__customer=customer
+                ).exists()
+                and not Order.objects.filter(number=number, customer=customer).exists()
+            ):
+                raise ApiError(404, "unknown_order", _("There is no order with this number."))
+            posted = _call(
+                actions.reverse_purchase,
+                customer=customer,
+                order_number=number,
+                share=payload.share,
+                external_ref=payload.reference,
+            )
+        else:
+            order = Order.objects.filter(number=number).order_by("pk").first()
+            if order is None:
+                raise ApiError(404, "unknown_order", _("There is no order with this number."))
+            posted = _call(
+                actions.reverse_order,
+                order=order,
+                share=payload.share,
+                external_ref=payload.reference,
+            )
         if posted is None:
             body = ReturnOut(order=number, points=0, shortfall=0, balance=None, replayed=False)
             return 200, body

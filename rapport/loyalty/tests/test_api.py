@@ -544,3 +544,20 @@ def test_an_empty_or_oversized_batch_is_refused(call, programme):
         {"customer": 1, "order": f"O-{n}", "amount": "1", "currency": "EUR"} for n in range(501)
     ]
     assert call("post", "/accruals/batch", {"purchases": many}).status_code == 422
+
+
+def test_a_return_of_a_shop_order_rapport_knows_only_from_its_accrual_takes_points_back(
+    call, programme, cast
+):
+    call("post", "/accruals", accrual(cast, order="TILL-7", amount="200.00"))
+    body = {"order": "TILL-7", "customer": cast.customer.pk, "share": "0.25", "reference": "RT-1"}
+    response = call("post", "/returns", body)
+    assert response.status_code == 200, response.content
+    assert response.json()["points"] == 50
+    again = call("post", "/returns", body).json()
+    assert again["replayed"] is True
+    rest = call("post", "/returns", {**body, "share": "1", "reference": "RT-2"}).json()
+    assert rest["points"] == 150
+    other = call("post", "/returns", {**body, "customer": cast.other_customer.pk, "reference": "X"})
+    assert (other.status_code, error_code(other)) == (404, "unknown_order")
+    assert Member.objects.get(customer=cast.customer).balance == 100
