@@ -149,7 +149,11 @@ def measure_accruals(directory: Path, count: int) -> dict:
         if done.returncode:
             results[name] = {"error": (done.stderr or done.stdout)[-800:]}
             continue
-        results[name] = json.loads(done.stdout.strip().splitlines()[-1])
+        found = [line for line in done.stdout.splitlines() if line.startswith("{")]
+        if not found:
+            results[name] = {"error": (done.stdout + done.stderr)[-800:]}
+            continue
+        results[name] = json.loads(found[-1])
     return results
 
 
