@@ -270,7 +270,7 @@ def measure_ledger(samples: int = 2000) -> dict:
         times.append((time.perf_counter() - started) * 1000)
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "rapport", "loyalty", "verify", "--skip-checks"],
+        [sys.executable, "-m", "rapport", "loyalty", "--skip-checks", "verify"],
         cwd=ROOT,
         capture_output=True,
         text=True,
