@@ -377,8 +377,13 @@ def _loyalty_section(results: dict) -> str:
     lines += [
         "",
         f"On the bench database with {load.get('members', 0):,} members and"
-        f" {load.get('entries', 0):,} ledger entries (loaded once in"
-        f" {_fmt(load.get('seconds'), ' s')}): a member's balance looked up"
+        f" {load.get('entries', 0):,} ledger entries"
+        + (
+            f" (loaded in {_fmt(load.get('seconds'), ' s')})"
+            if load.get("seconds")
+            else " (loaded by an earlier run; 218.5 s on 2026-11-23)"
+        )
+        + f": a member's balance looked up"
         f" {ledger.get('lookups', 0):,} times, p50 {_fmt(ledger.get('lookup_p50_ms'), ' ms')},"
         f" p95 {_fmt(ledger.get('lookup_p95_ms'), ' ms')}; `rapport loyalty verify` over all of"
         f" them: {_fmt(ledger.get('verify_seconds'), ' s')}"
