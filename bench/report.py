@@ -379,9 +379,10 @@ def _loyalty_section(results: dict) -> str:
         f"On the bench database with {load.get('members', 0):,} members and"
         f" {load.get('entries', 0):,} ledger entries"
         + (
-            f" (loaded in {_fmt(load.get('seconds'), ' s')})"
-            if load.get("seconds")
-            else " (loaded by an earlier run; 218.5 s on 2026-11-23)"
+            f" (loaded by an earlier run in {_fmt(load.get('seconds'), ' s')},"
+            f" {load.get('date', '?')})"
+            if load.get("reused")
+            else f" (loaded in {_fmt(load.get('seconds'), ' s')})"
         )
         + f": a member's balance looked up"
         f" {ledger.get('lookups', 0):,} times, p50 {_fmt(ledger.get('lookup_p50_ms'), ' ms')},"
