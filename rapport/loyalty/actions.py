@@ -897,21 +897,3 @@ def months_later(moment: datetime, months: int) -> datetime:
     year, month = moment.year + index // 12, index % 12 + 1
     day = min(moment.day, calendar.monthrange(year, month)[1])
     return moment.replace(year=year, month=month, day=day)
-
-
-__all__ = [
-    "LoyaltyError",
-    "Posted",
-    "accrue_order",
-    "accrue_purchase",
-    "adjust_points",
-    "award_bonus",
-    "consume_voucher",
-    "enroll_customer",
-    "expire_points",
-    "merge_memberships",
-    "recalculate_tier",
-    "redeem_reward",
-    "reverse_order",
-    "validate_voucher",
-]

@@ -89,6 +89,8 @@ class Tally:
     def __init__(self) -> None:
         self.counts: dict[str, list[np.ndarray]] = {}
         self.values: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+        # Plain counts, where no group is asked for: no array to hold the rows.
+        self.tallied: dict[str, int] = {}
 
     def count(self, name: str, groups: np.ndarray) -> None:
         self.counts.setdefault(name, []).append(groups)
@@ -194,7 +196,7 @@ def service_figures(
         }
         for name, mask in sets.items():
             if by is None:
-                tally.count(name, np.zeros(np.count_nonzero(mask & base), dtype=np.int8))
+                tally.tallied[name] = tally.tallied.get(name, 0) + np.count_nonzero(mask & base)
             else:
                 by.count(part, name, mask & base)
         for key, subset, _expression, _unit, _per in service.TIMES:
@@ -207,7 +209,7 @@ def service_figures(
             else:
                 by.value(part, key, mask, values)
     if by is None:
-        rows = {TOTAL: {name: tally.total(name) for name in tally.counts}}
+        rows = {TOTAL: {name: int(count) for name, count in tally.tallied.items()}}
         values = {key: {TOTAL: tally.gathered(key)} for key, *_rest in service.TIMES}
     else:
         rows, values = by.rows(service.QUERIES), by.values
