@@ -29,7 +29,10 @@ class RoutingRuleAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        (_("Outcome"), {"fields": ("team", "set_priority", "add_tags")}),
+        (
+            _("Outcome"),
+            {"fields": ("team", "set_priority", "add_tags", "to_account_manager")},
+        ),
     )
 
 

@@ -511,6 +511,14 @@ class RoutingRule(models.Model):
     add_tags = models.CharField(
         _("add tags"), max_length=255, blank=True, help_text=_("Separated by commas.")
     )
+    to_account_manager = models.BooleanField(
+        _("assign to the customer's account manager"),
+        default=False,
+        help_text=_(
+            "When the customer has an account manager (for example from a loyalty tier "
+            "with a dedicated account manager), they get the conversation, as VIPs do."
+        ),
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

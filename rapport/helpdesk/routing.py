@@ -7,7 +7,9 @@
 2. Team: the first active ``RoutingRule`` by position whose conditions all hold (channel,
    language, keywords in subject or text, VIP, loyalty tier, customer tag) sets the team,
    and optionally the priority and tags.
-3. Agent: a VIP customer with an account manager goes to the account manager; otherwise the
+3. Agent: a VIP customer with an account manager goes to the account manager, and so does
+   any customer with one when the matching rule says so (``to_account_manager``, used for
+   loyalty tiers with a dedicated account manager); otherwise the
    team's queue assigns (least loaded or round robin) among available agents who speak the
    language. Nobody available: the conversation waits unassigned in the team's queue.
 
@@ -223,16 +225,19 @@ def route_conversation(*, conversation: Conversation, message: Message | None) -
         manager = customer.account_manager if customer.account_manager_id else None
         if conversation.assignee_id:
             reasons.append({"code": "already_assigned"})
-        elif customer.is_vip and manager is not None and manager.is_staff_member:
+        elif (
+            manager is not None
+            and manager.is_staff_member
+            and (customer.is_vip or (rule is not None and rule.to_account_manager))
+        ):
+            code = "vip_account_manager" if customer.is_vip else "rule_account_manager"
             actions.assign_conversation(
-                conversation=conversation,
-                actor=None,
-                assignee=manager,
-                reason="vip_account_manager",
+                conversation=conversation, actor=None, assignee=manager, reason=code
             )
             reasons.append(
                 {
-                    "code": "vip_account_manager",
+                    "code": code,
+                    "rule": rule.name if rule is not None else "",
                     "agent": manager.get_full_name() or manager.username,
                 }
             )

@@ -13,6 +13,7 @@ from rapport.loyalty.models import (
     Programme,
     Reward,
     Tier,
+    TierChange,
     Voucher,
 )
 
@@ -77,3 +78,10 @@ class VoucherAdmin(ReadOnlyAdmin):
     list_display = ("code", "member", "reward", "value", "currency", "status", "valid_until")
     list_filter = ("status",)
     search_fields = ("code",)
+
+
+@admin.register(TierChange)
+class TierChangeAdmin(ReadOnlyAdmin):
+    list_display = ("changed_at", "member", "from_tier", "to_tier", "spend", "points")
+    list_filter = ("to_tier",)
+    raw_id_fields = ("member",)

@@ -14,8 +14,10 @@ from decimal import Decimal
 from django.db.models import Max
 from django.utils import timezone
 
+from rapport.accounts.models import Team
 from rapport.commerce.models import Order
 from rapport.customers.models import Customer
+from rapport.helpdesk.models import RoutingRule
 from rapport.loyalty import actions
 from rapport.loyalty.actions import LoyaltyError
 from rapport.loyalty.models import (
@@ -28,6 +30,7 @@ from rapport.loyalty.models import (
     RewardKind,
     Tier,
 )
+from rapport.sla.models import BusinessCalendar, SlaPolicy
 
 # The actions take a few milliseconds per order; a bulk-loaded demo has a million customers.
 MAX_MEMBERS = 600
@@ -39,6 +42,11 @@ TIERS = (
     (1, "Silver", "500", "1.25", True, False, False),
     (2, "Gold", "2000", "1.5", True, True, True),
 )
+# Gold's service benefits use the helpdesk demo's first-level team and office calendar.
+FIRST_LEVEL = "First level"
+OFFICE_CALENDAR = "Office hours (Berlin)"
+KEY_ACCOUNTS = "Key accounts"
+KEY_ACCOUNTS_DESCRIPTION = "Account managers of the loyalty programme's Gold members."
 CATEGORY_MULTIPLIERS = (("Smartphones", "2"), ("Notebooks", "1.5"))
 BONUSES = (
     (BonusEvent.SIGN_UP, 100),
@@ -100,6 +108,7 @@ def demo_programme() -> Programme:
         EarnRule.objects.create(
             programme=programme, kind=EarnKind.EVENT, event=event, points=points
         )
+    configure_gold_service(programme, tiers[2])
     for name, kind, cost, value, stock, days, rank in REWARDS:
         Reward.objects.create(
             programme=programme,
@@ -112,6 +121,46 @@ def demo_programme() -> Programme:
             min_tier=tiers.get(rank),
         )
     return programme
+
+
+def configure_gold_service(programme: Programme, gold: Tier) -> None:
+    """Give Gold members their service benefits, configured where the helpdesk keeps them.
+
+    An account manager team (two first-level agents), an SLA policy with faster targets for
+    the Gold rank and a routing rule that gives Gold members' conversations to their account
+    manager. Skipped when the helpdesk demo (its teams and default SLA calendar) is not there.
+    """
+    first_level = Team.objects.filter(name=FIRST_LEVEL).first()
+    office = BusinessCalendar.objects.filter(name=OFFICE_CALENDAR).first()
+    if first_level is None:
+        return
+    team, _created = Team.objects.get_or_create(
+        name=KEY_ACCOUNTS, defaults={"description": KEY_ACCOUNTS_DESCRIPTION}
+    )
+    for agent in first_level.members.filter(is_active=True).order_by("pk")[:2]:
+        agent.teams.add(team)
+    Programme.objects.filter(pk=programme.pk).update(account_manager_team=team)
+    programme.account_manager_team = team
+    RoutingRule.objects.get_or_create(
+        name=f"{gold.name} members to their account manager",
+        defaults={
+            "position": 1,
+            "min_loyalty_rank": gold.rank,
+            "team": first_level,
+            "to_account_manager": True,
+        },
+    )
+    if office is not None:
+        SlaPolicy.objects.get_or_create(
+            name=f"{gold.name} members",
+            defaults={
+                "position": 45,  # after phone, chat, urgent and high; before VIP and standard
+                "calendar": office,
+                "min_loyalty_rank": gold.rank,
+                "first_response_minutes": 240,
+                "resolution_minutes": 1200,
+            },
+        )
 
 
 def load_demo_loyalty(*, seed: int = 0) -> LoyaltyDemoStats:

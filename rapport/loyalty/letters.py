@@ -16,6 +16,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from rapport.customers.contact_hours import customer_zone
 from rapport.customers.greetings import address_form, greeting, greeting_language
 from rapport.loyalty.models import LoyaltyNotice, Member, NoticeKind, Tier
+from rapport.loyalty.queries import service_policies
 
 LETTER_LANGUAGES = ("de", "en")
 
@@ -92,7 +93,7 @@ def tier_benefits(tier: Tier | None) -> list[str]:
         benefits.append(gettext("Free shipping"))
     if tier.early_access:
         benefits.append(gettext("Early access to new products and sales"))
-    if tier.sla_policy_id:
+    if service_policies(tier):
         benefits.append(gettext("Faster answers from our service team"))
     if tier.account_manager:
         benefits.append(gettext("A dedicated account manager"))

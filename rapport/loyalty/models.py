@@ -42,6 +42,18 @@ class Programme(models.Model):
             "shortfall as a negative balance (on) or take back only what is there (off)."
         ),
     )
+    account_manager_team = models.ForeignKey(
+        "accounts.Team",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("account manager team"),
+        help_text=_(
+            "Members who reach a tier with a dedicated account manager get the member of "
+            "this team who manages the fewest customers."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -112,15 +124,16 @@ class Tier(models.Model):
     )
     free_shipping = models.BooleanField(_("free shipping"), default=False)
     early_access = models.BooleanField(_("early access"), default=False)
-    account_manager = models.BooleanField(_("dedicated account manager"), default=False)
-    sla_policy = models.ForeignKey(
-        "sla.SlaPolicy",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("SLA policy"),
+    account_manager = models.BooleanField(
+        _("dedicated account manager"),
+        default=False,
+        help_text=_(
+            "Members reaching this tier without an account manager get one from the "
+            "programme's account manager team."
+        ),
     )
+    # Faster service is configured in the helpdesk, not here: an SLA policy or a routing
+    # rule with "loyalty tier at least" applies to this tier's rank (see tier_benefits).
 
     class Meta:
         ordering = ["programme", "rank"]
@@ -167,6 +180,40 @@ class Member(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} in {self.programme_id}"
+
+
+class TierChange(models.Model):
+    """A member's move from one tier to another (or into the first one), kept for reports."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="tier_changes")
+    from_tier = models.ForeignKey(
+        Tier, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    to_tier = models.ForeignKey(
+        Tier, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Ranks are copied so the direction stays known when a tier is deleted later.
+    from_rank = models.PositiveSmallIntegerField(null=True, blank=True)
+    to_rank = models.PositiveSmallIntegerField(null=True, blank=True)
+    spend = MoneyField(_("qualifying spend"), default=Decimal("0"))
+    points = models.BigIntegerField(_("qualifying points"), default=0)
+    changed_at = models.DateTimeField(_("changed"), default=timezone.now)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+        verbose_name = _("tier change")
+        verbose_name_plural = _("tier changes")
+        indexes = [models.Index(fields=["changed_at"], name="loyalty_tier_change_at")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id}: {self.from_rank} -> {self.to_rank}"
+
+    @property
+    def direction(self) -> str:
+        """Return "up", "down" or "joined" (no tier before)."""
+        if self.from_rank is None:
+            return "joined"
+        return "up" if (self.to_rank or 0) > self.from_rank else "down"
 
 
 class EntryKind(models.TextChoices):
@@ -305,6 +352,11 @@ class Voucher(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def masked_code(self) -> str:
+        """Return the code with all but its last four characters hidden, for staff lists."""
+        return "•••• " * 3 + self.code[-4:]
 
 
 class NoticeKind(models.TextChoices):

@@ -16,6 +16,7 @@ from rapport.loyalty.models import (
     Voucher,
     VoucherStatus,
 )
+from rapport.sla.models import SlaPolicy
 
 
 def balance_differences(limit: int = 100) -> tuple[int, int, list[tuple[int, int, int]]]:
@@ -92,7 +93,7 @@ def member_of(customer) -> Member | None:
         return None
     return (
         Member.objects.filter(customer_id=customer.pk, programme__is_active=True)
-        .select_related("programme", "tier", "tier__sla_policy", "customer")
+        .select_related("programme", "tier", "customer", "customer__account_manager")
         .order_by("programme_id")
         .first()
     )
@@ -111,9 +112,22 @@ def tier_benefits(tier: Tier | None) -> list[str]:
         benefits.append(_("early access"))
     if tier.account_manager:
         benefits.append(_("dedicated account manager"))
-    if tier.sla_policy_id:
-        benefits.append(_("SLA policy: %(name)s") % {"name": tier.sla_policy.name})
+    for policy in service_policies(tier):
+        benefits.append(_("SLA policy: %(name)s") % {"name": policy})
     return benefits
+
+
+def service_policies(tier: Tier) -> list[str]:
+    """Return the names of the helpdesk's SLA policies that apply for ``tier`` and above.
+
+    Faster service is the helpdesk's configuration (a policy with "loyalty tier at least");
+    this only reads it, so staff see what a tier gets where they see the tier.
+    """
+    return list(
+        SlaPolicy.objects.filter(is_active=True, min_loyalty_rank__lte=tier.rank)
+        .order_by("position", "id")
+        .values_list("name", flat=True)
+    )
 
 
 def loyalty_panel(customer, now: datetime | None = None) -> dict[str, Any]:

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from rapport.commerce.models import NON_REVENUE_STATUSES, Order
-from rapport.loyalty.models import EntryKind, LedgerEntry, Member, Programme, Tier
+from rapport.loyalty.models import EntryKind, LedgerEntry, Member, Programme, TierChange
 from rapport.metrics.periods import Period
 
 # The figures in the order the page and the CSV show them: (key, label).
@@ -170,40 +170,21 @@ def tier_distribution(programme: Programme) -> list[tuple[str, int | None, int]]
     return rows
 
 
-def _tier_qualified(tiers: list[Tier], spend: Decimal, points: int) -> Tier | None:
-    """Return the highest tier ``spend`` and ``points`` qualify for (as recalculate_tier)."""
-    return next(
-        (t for t in tiers if spend >= t.min_spend and points >= t.min_points),
-        tiers[-1] if tiers else None,
-    )
-
-
 def tier_movement(programme: Programme, period: Period) -> tuple[int, int]:
-    """Return how many members moved up and down a tier in ``period``.
+    """Return how many members moved up and how many down a tier in ``period``.
 
-    There is no tier history: a member moved when their ``tier_changed_at`` lies in the
-    period, and the direction compares their tier now with the tier their ledger qualified
-    them for at the start of the period (what ``recalculate_tier`` would have given then).
-    Members who joined during the period entered a tier; they did not move.
+    Counted from the kept tier changes; a member who moved up and later down in the period
+    counts in both. Entering the first tier is joining, not a move.
     """
-    from rapport.loyalty.actions import qualifying
-
-    tiers = list(programme.tiers.order_by("-rank"))
-    moved = Member.objects.filter(
-        programme=programme,
-        tier_changed_at__gte=period.start,
-        tier_changed_at__lt=period.end,
-        joined_at__lt=period.start,
-        tier__isnull=False,
-    ).select_related("tier", "programme")
-    up = down = 0
-    for member in moved:
-        spend, points = qualifying(member, period.start)
-        before = _tier_qualified(tiers, spend, points)
-        if before is None or member.tier.rank > before.rank:
-            up += 1
-        elif member.tier.rank < before.rank:
-            down += 1
+    changes = TierChange.objects.filter(
+        member__programme=programme,
+        changed_at__gte=period.start,
+        changed_at__lt=period.end,
+        from_rank__isnull=False,
+        to_rank__isnull=False,
+    )
+    up = changes.filter(to_rank__gt=F("from_rank")).values("member").distinct().count()
+    down = changes.filter(to_rank__lt=F("from_rank")).values("member").distinct().count()
     return up, down
 
 

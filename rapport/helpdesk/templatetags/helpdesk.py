@@ -115,6 +115,11 @@ def routing_reason(reason: dict) -> str:
         return _("rule “%(rule)s” matched") % {"rule": reason.get("rule")}
     if code == "vip_account_manager":
         return _("VIP → account manager %(agent)s") % {"agent": reason.get("agent")}
+    if code == "rule_account_manager":
+        return _("rule “%(rule)s” → account manager %(agent)s") % {
+            "rule": reason.get("rule"),
+            "agent": reason.get("agent"),
+        }
     if code == "least_loaded":
         return _("least loaded among %(lang)s speakers: %(agent)s") % {
             "lang": reason.get("language") or _("all"),

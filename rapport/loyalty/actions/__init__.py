@@ -41,7 +41,12 @@ from rapport.loyalty.actions.earning import (
 )
 from rapport.loyalty.actions.expiry import expire_points, expiring_points
 from rapport.loyalty.actions.merging import merge_memberships
-from rapport.loyalty.actions.tiers import next_tier, qualifying, recalculate_tier
+from rapport.loyalty.actions.tiers import (
+    assign_account_manager,
+    next_tier,
+    qualifying,
+    recalculate_tier,
+)
 from rapport.loyalty.actions.vouchers import (
     consume_voucher,
     find_voucher,
@@ -78,6 +83,7 @@ __all__ = [
     "months_later",
     "next_tier",
     "qualifying",
+    "assign_account_manager",
     "recalculate_tier",
     "redeem_reward",
     "reverse_order",

@@ -10,16 +10,22 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from rapport.commerce.models import Order
 from rapport.customers.models import Customer, CustomerMerge
 from rapport.loyalty.models import (
+    EntryKind,
+    EntrySource,
     LedgerEntry,
     Member,
     MemberStatus,
     Programme,
     Tier,
 )
+from rapport.timeline.actions import record_event
+from rapport.timeline.messages import message
+from rapport.timeline.models import EventKind
 
 # No single order or adjustment moves more than this (a typo or an attack, not a purchase).
 MAX_AMOUNT = Decimal("1000000")
@@ -194,7 +200,37 @@ def _post(
             raise
         return Posted(earlier, replayed=True)
     member.balance += points
+    if not (kind == EntryKind.EARN and source == EntrySource.ORDER):
+        _record_in_timeline(member, entry)
     return Posted(entry)
+
+
+# How ledger entries read in the customer's timeline. Points earned for an order are not
+# repeated there: the order is (and the member page lists every entry).
+TIMELINE_TEXTS = {
+    EntryKind.EARN: gettext_noop("Earned %(points)s loyalty points: %(reason)s"),
+    EntryKind.REDEEM: gettext_noop("Redeemed %(points)s loyalty points for %(reason)s"),
+    EntryKind.EXPIRE: gettext_noop("%(points)s loyalty points expired"),
+    EntryKind.REVERSE: gettext_noop("%(points)s loyalty points taken back: %(reason)s"),
+    EntryKind.ADJUST: gettext_noop("Loyalty points adjusted by %(points)s: %(reason)s"),
+}
+
+
+def _record_in_timeline(member: Member, entry: LedgerEntry) -> None:
+    points = entry.points if entry.kind == EntryKind.ADJUST else abs(entry.points)
+    record_event(
+        customer=Customer(pk=member.customer_id),
+        kind=EventKind.LOYALTY,
+        message=message(
+            TIMELINE_TEXTS[entry.kind],
+            points=f"{points:+,}" if entry.kind == EntryKind.ADJUST else f"{points:,}",
+            reason=entry.reason,
+        ),
+        actor=entry.actor,
+        occurred_at=entry.created_at,
+        source=entry,
+        data={"entry": entry.pk, "points": entry.points},
+    )
 
 
 def _expiry(programme: Programme, now: datetime) -> datetime | None:

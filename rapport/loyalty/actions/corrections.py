@@ -128,22 +128,35 @@ def may_adjust(user) -> bool:
     )
 
 
-def adjust_points(*, member: Member, points: Any, reason: str, actor, now=None) -> Posted:
-    """Add or remove points by hand, with a reason; audited as the entry's actor."""
+def adjust_points(
+    *, member: Member, points: Any, reason: str, actor, request_ref: str = "", now=None
+) -> Posted:
+    """Add or remove points by hand, with a reason; audited as the entry's actor.
+
+    The form sends a ``request_ref`` made when it was shown: submitting it twice (a double
+    click, a resent POST) adjusts once, and the second gets the first entry, marked replayed.
+    """
     if not may_adjust(actor):
         raise LoyaltyError("forbidden", _("You may not adjust loyalty points."))
     amount = clean_points(points)
     reason = (reason or "").strip()
     if not reason:
         raise LoyaltyError("missing_reason", _("Give a reason for the adjustment."))
+    ref = (request_ref or "").strip()[:100]
     with transaction.atomic():
-        return _post(
+        posted = _post(
             member=_active(member),
             kind=EntryKind.ADJUST,
             points=amount,
             reason=reason,
             source=EntrySource.STAFF,
+            external_ref=f"adjust:{ref}" if ref else "",
             actor=actor,
             now=now,
             guard_balance=not member.programme.allow_debt,
         )
+    if posted.replayed and (posted.entry.member_id != member.pk or posted.entry.points != amount):
+        raise LoyaltyError(
+            "reference_reused", _("This request reference was used for another adjustment.")
+        )
+    return posted

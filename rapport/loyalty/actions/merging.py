@@ -6,6 +6,7 @@ from rapport.customers.models import Customer
 from rapport.loyalty.models import (
     LedgerEntry,
     Member,
+    TierChange,
     Voucher,
 )
 
@@ -23,5 +24,6 @@ def merge_memberships(*, merged: Customer, survivor: Customer) -> None:
             continue
         LedgerEntry.objects.filter(member=member).update(member=kept)
         Voucher.objects.filter(member=member).update(member=kept)
+        TierChange.objects.filter(member=member).update(member=kept)
         Member.objects.filter(pk=kept.pk).update(balance=F("balance") + member.balance)
         member.delete()

@@ -15,7 +15,7 @@ import pytest
 
 from rapport.commerce.models import OrderStatus
 from rapport.factories import CustomerFactory
-from rapport.loyalty.models import EntryKind, EntrySource, LedgerEntry, Member
+from rapport.loyalty.models import EntryKind, EntrySource, LedgerEntry, Member, TierChange
 from rapport.loyalty.queries import balance_differences
 from rapport.loyalty.reports import loyalty_report
 from rapport.metrics.periods import Period
@@ -51,18 +51,32 @@ def people(programme, cast):
     tiers = {tier.name: tier for tier in programme.tiers.all()}
     carl, dora, eve = (CustomerFactory(given_name=name) for name in ("Carl", "Dora", "Eve"))
 
-    def member(customer, joined, tier, changed=None):
-        return Member.objects.create(
+    def member(customer, joined, tier, changed=None, before=None):
+        created = Member.objects.create(
             programme=programme,
             customer=customer,
             joined_at=joined,
             tier=tiers.get(tier),
             tier_changed_at=changed,
         )
+        if changed is not None:
+            move(created, before, tier, changed)
+        return created
 
-    anna = member(cast.customer, at(1, 1), "Gold", at(11, 10))
-    ben = member(cast.other_customer, at(3, 1), "Bronze", at(11, 15))
-    carl_member = member(carl, NOVEMBER.start, "Bronze", at(11, 26))
+    def move(member, old, new, when):
+        TierChange.objects.create(
+            member=member,
+            from_tier=tiers.get(old),
+            to_tier=tiers[new],
+            from_rank=tiers[old].rank if old else None,
+            to_rank=tiers[new].rank,
+            changed_at=when,
+        )
+
+    anna = member(cast.customer, at(1, 1), "Gold", at(11, 10), before="Bronze")
+    move(anna, "Silver", "Bronze", at(10, 1))  # before the period: not counted
+    ben = member(cast.other_customer, at(3, 1), "Bronze", at(11, 15), before="Silver")
+    carl_member = member(carl, NOVEMBER.start, "Bronze", at(11, 26))  # joined: no move
     dora_member = member(dora, at(12, 2), None)
 
     post(anna, EntryKind.EARN, 1000, at(10, 15))
@@ -108,8 +122,8 @@ def test_tier_distribution_now_and_movement_in_the_period(programme, people):
         ("Bronze", 0, 2),
         ("", None, 1),
     ]
-    # Anna qualified for Bronze on 1 November and is Gold: up. Ben qualified for Silver
-    # (EUR 600 in September) and is Bronze: down. Carl joined in the period: no move.
+    # Anna moved from Bronze to Gold in November (her October move does not count), Ben
+    # from Silver to Bronze; Carl entered his first tier, which is joining, not moving.
     assert (report.tiers_up, report.tiers_down) == (1, 1)
 
 

@@ -1,6 +1,7 @@
 """Staff pages of the loyalty programme: a member's whole ledger, adjustments, reports."""
 
 import csv
+import uuid
 from datetime import timedelta
 
 from django import forms
@@ -32,6 +33,8 @@ class AdjustForm(forms.Form):
         help_text=gettext_lazy("Negative to take points away."),
     )
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=255)
+    # Made when the form is shown: the same form sent twice adjusts once.
+    request_ref = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
 
 
 def _member(member_id) -> Member:
@@ -53,7 +56,9 @@ def _member_page(request, member: Member, form: AdjustForm | None, status: int =
             "customer": member.customer,
             "entries": entries,
             "may_adjust": may_adjust,
-            "form": (form or AdjustForm()) if may_adjust else None,
+            "form": (form or AdjustForm(initial={"request_ref": uuid.uuid4().hex}))
+            if may_adjust
+            else None,
             "nav": "customers",
         },
         status=status,
@@ -83,13 +88,17 @@ def adjust(request, member_id: int):
             points=form.cleaned_data["points"],
             reason=form.cleaned_data["reason"],
             actor=request.user,
+            request_ref=form.cleaned_data["request_ref"],
         )
     except actions.LoyaltyError as error:
         form.add_error(None, error.message)
         return _member_page(request, member, form, status=400)
-    messages.success(
-        request, _("Adjusted by %(points)+d points.") % {"points": posted.entry.points}
-    )
+    if posted.replayed:
+        messages.info(request, _("This adjustment was already made; nothing was added."))
+    else:
+        messages.success(
+            request, _("Adjusted by %(points)+d points.") % {"points": posted.entry.points}
+        )
     # Redirect after the POST, so that reloading the page does not adjust twice.
     return redirect("loyalty:member", member_id=member.pk)
 
