@@ -83,6 +83,13 @@ def test_managers_see_the_service_levels_page(client, cast, make_policy):
     assert b"Test office" in response.content
 
 
+def test_the_service_levels_page_names_a_loyalty_tier_condition(client, cast, make_policy):
+    make_policy(name="Gold members", min_loyalty_rank=2)
+    client.force_login(cast.manager)
+    content = client.get(reverse("sla:service_levels")).content.decode()
+    assert "loyalty tier rank 2 and above" in content
+
+
 def test_agents_cannot_open_the_service_levels_page(client, cast):
     client.force_login(cast.agent)
     assert client.get(reverse("sla:service_levels")).status_code == 403
