@@ -4,6 +4,7 @@ Every function checks that the actor may manage initiatives (managers and admini
 raises ``ValidationError`` naming each bad field before anything is written.
 """
 
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
@@ -28,38 +29,33 @@ TEXT_LIMITS = {"title": 200, "problem": 10_000, "hypothesis": 10_000, "action": 
 MAX_WINDOW_DAYS = 365
 
 
-def create_initiative(
-    *,
-    actor: User,
-    title: str,
-    problem: str,
-    hypothesis: str,
-    action: str,
-    owner: User | None,
-    kpi: str,
-    start_date: date,
-    end_date: date | None = None,
-    direction: str = "",
-    filters: dict[str, Any] | None = None,
-    window_days: int | None = None,
-    status: str = InitiativeStatus.PLANNED,
-) -> Initiative:
-    """Create an initiative; ``direction`` empty takes the KPI's usual direction."""
+@dataclass(frozen=True, kw_only=True)
+class InitiativeFields:
+    """The fields a manager sets on an initiative, as the create and update actions take them.
+
+    Constructing it is what checks the keyword arguments: a missing or unknown field raises
+    ``TypeError`` as a wrong call would.
+    """
+
+    title: str
+    problem: str
+    hypothesis: str
+    action: str
+    owner: User | None
+    kpi: str
+    start_date: date
+    end_date: date | None = None
+    direction: str = ""
+    filters: dict[str, Any] | None = None
+    window_days: int | None = None
+    status: str = InitiativeStatus.PLANNED
+
+
+def create_initiative(*, actor: User, **arguments: Any) -> Initiative:
+    """Create an initiative from ``InitiativeFields``; empty ``direction`` takes the KPI's usual."""
+    given = InitiativeFields(**arguments)
     _require_manager(actor)
-    values = _checked(
-        title=title,
-        problem=problem,
-        hypothesis=hypothesis,
-        action=action,
-        owner=owner,
-        kpi=kpi,
-        start_date=start_date,
-        end_date=end_date,
-        direction=direction,
-        filters=filters,
-        window_days=window_days,
-        status=status,
-    )
+    values = _checked(given)
     with transaction.atomic():
         initiative = Initiative(created_by=actor, **values)
         _stamp_closed(initiative)
@@ -67,39 +63,11 @@ def create_initiative(
     return initiative
 
 
-def update_initiative(
-    *,
-    actor: User,
-    initiative: Initiative,
-    title: str,
-    problem: str,
-    hypothesis: str,
-    action: str,
-    owner: User | None,
-    kpi: str,
-    start_date: date,
-    end_date: date | None = None,
-    direction: str = "",
-    filters: dict[str, Any] | None = None,
-    window_days: int | None = None,
-    status: str = InitiativeStatus.PLANNED,
-) -> Initiative:
-    """Replace every editable field of ``initiative``; a status back to running reopens it."""
+def update_initiative(*, actor: User, initiative: Initiative, **arguments: Any) -> Initiative:
+    """Replace every ``InitiativeFields`` field of ``initiative``; back to running reopens it."""
+    given = InitiativeFields(**arguments)
     _require_manager(actor)
-    values = _checked(
-        title=title,
-        problem=problem,
-        hypothesis=hypothesis,
-        action=action,
-        owner=owner,
-        kpi=kpi,
-        start_date=start_date,
-        end_date=end_date,
-        direction=direction,
-        filters=filters,
-        window_days=window_days,
-        status=status,
-    )
+    values = _checked(given)
     with transaction.atomic():
         locked = Initiative.objects.select_for_update().get(pk=initiative.pk)
         for name, value in values.items():
@@ -157,8 +125,10 @@ def _stamp_closed(initiative: Initiative) -> None:
         initiative.closed_at = None
 
 
-def _checked(**values: Any) -> dict[str, Any]:
+def _checked(given: InitiativeFields) -> dict[str, Any]:
     """Return the fields cleaned, or raise ``ValidationError`` naming every bad one."""
+    # Not dataclasses.asdict: it would deep-copy the owner and the slice.
+    values = {field.name: getattr(given, field.name) for field in fields(given)}
     errors: dict[str, list[str]] = {}
 
     def fail(name: str, message: str) -> None:
