@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.db.models import Max
 from django.utils import timezone
 
-from rapport.accounts.models import Team
+from rapport.accounts.models import Role, Team
 from rapport.commerce.models import Order
 from rapport.customers.models import Customer
 from rapport.helpdesk.models import RoutingRule
@@ -137,7 +137,7 @@ def configure_gold_service(programme: Programme, gold: Tier) -> None:
     team, _created = Team.objects.get_or_create(
         name=KEY_ACCOUNTS, defaults={"description": KEY_ACCOUNTS_DESCRIPTION}
     )
-    for agent in first_level.members.filter(is_active=True).order_by("pk")[:2]:
+    for agent in first_level.members.filter(is_active=True, role=Role.AGENT).order_by("pk")[:2]:
         agent.teams.add(team)
     Programme.objects.filter(pk=programme.pk).update(account_manager_team=team)
     programme.account_manager_team = team
