@@ -283,6 +283,16 @@ class LedgerEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} {self.points:+d}"
 
+    @property
+    def event_name(self) -> str:
+        """Return a bonus event's name in the reader's language, else the stored reason.
+
+        The reason was written in the language of whoever caused the entry (a sign-up in an
+        English session reads "sign-up" to a German customer); the event's label translates.
+        """
+        event = (self.data or {}).get("event")
+        return str(BonusEvent(event).label) if event in BonusEvent.values else self.reason
+
 
 class RewardKind(models.TextChoices):
     VOUCHER = "voucher", _("discount voucher")

@@ -9,12 +9,14 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from rapport.commerce.models import Order
 from rapport.customers.models import Customer, CustomerMerge
 from rapport.loyalty.models import (
+    BonusEvent,
     EntryKind,
     EntrySource,
     LedgerEntry,
@@ -24,7 +26,7 @@ from rapport.loyalty.models import (
     Tier,
 )
 from rapport.timeline.actions import record_event
-from rapport.timeline.messages import message
+from rapport.timeline.messages import label, message
 from rapport.timeline.models import EventKind
 
 # No single order or adjustment moves more than this (a typo or an attack, not a purchase).
@@ -79,7 +81,8 @@ def clean_amount(value: Any) -> Decimal:
     if amount > MAX_AMOUNT:
         raise LoyaltyError(
             "invalid_amount",
-            _("The amount is larger than %(limit)s.") % {"limit": f"{MAX_AMOUNT:,}"},
+            _("The amount is larger than %(limit)s.")
+            % {"limit": number_format(MAX_AMOUNT, force_grouping=True)},
         )
     return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
@@ -99,7 +102,8 @@ def clean_points(value: Any) -> int:
     if abs(number) > MAX_POINTS:
         raise LoyaltyError(
             "invalid_points",
-            _("More than %(limit)s points at once are refused.") % {"limit": f"{MAX_POINTS:,}"},
+            _("More than %(limit)s points at once are refused.")
+            % {"limit": number_format(MAX_POINTS, force_grouping=True)},
         )
     return int(number)
 
@@ -175,7 +179,8 @@ def _post(
             if not changed.update(balance=F("balance") + points):
                 raise LoyaltyError(
                     "insufficient_points",
-                    _("The balance does not cover %(points)s points.") % {"points": f"{-points:,}"},
+                    _("The balance does not cover %(points)s points.")
+                    % {"points": number_format(-points, force_grouping=True)},
                 )
             entry = LedgerEntry.objects.create(
                 member=member,
@@ -216,6 +221,12 @@ TIMELINE_TEXTS = {
 }
 
 
+def _reason_param(entry: LedgerEntry):
+    """Return a bonus event as its label (shown in the reader's language), else the reason."""
+    event = (entry.data or {}).get("event")
+    return label(BonusEvent, event) if event in BonusEvent.values else entry.reason
+
+
 def _record_in_timeline(member: Member, entry: LedgerEntry) -> None:
     points = entry.points if entry.kind == EntryKind.ADJUST else abs(entry.points)
     record_event(
@@ -223,8 +234,8 @@ def _record_in_timeline(member: Member, entry: LedgerEntry) -> None:
         kind=EventKind.LOYALTY,
         message=message(
             TIMELINE_TEXTS[entry.kind],
-            points=f"{points:+,}" if entry.kind == EntryKind.ADJUST else f"{points:,}",
-            reason=entry.reason,
+            points=f"{points:+d}" if entry.kind == EntryKind.ADJUST else points,
+            reason=_reason_param(entry),
         ),
         actor=entry.actor,
         occurred_at=entry.created_at,

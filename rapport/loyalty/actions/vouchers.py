@@ -43,45 +43,71 @@ def redeem_reward(
             _("This reward is for %(tier)s members and above.") % {"tier": reward.min_tier.name},
         )
     ref = (request_ref or "").strip()[:100]
-    with transaction.atomic():
-        if ref:
-            earlier = Voucher.objects.filter(
-                entry__programme_id=member.programme_id,
-                entry__kind=EntryKind.REDEEM,
-                entry__external_ref=f"redeem:{ref}",
-            ).first()
-            if earlier is not None:
-                if earlier.member_id != member.pk or earlier.reward_id != reward.pk:
-                    raise LoyaltyError(
-                        "reference_reused",
-                        _("This request reference was used for another redemption."),
-                    )
-                return earlier
-        if reward.stock is not None and not Reward.objects.filter(pk=reward.pk, stock__gt=0).update(
-            stock=F("stock") - 1
-        ):
-            raise LoyaltyError("out_of_stock", _("This reward is out of stock."))
-        posted = _post(
-            member=member,
-            kind=EntryKind.REDEEM,
-            points=-reward.cost,
-            reason=reward.name,
-            source=EntrySource.REWARD,
-            external_ref=f"redeem:{ref}" if ref else "",
-            data={"reward": reward.pk},
-            now=now,
-            guard_balance=True,
+    external_ref = f"redeem:{ref}" if ref else ""
+    earlier = _earlier_voucher(member, reward, external_ref)
+    if earlier is not None:
+        return earlier
+    try:
+        with transaction.atomic():
+            if reward.stock is not None and not Reward.objects.filter(
+                pk=reward.pk, stock__gt=0
+            ).update(stock=F("stock") - 1):
+                raise LoyaltyError("out_of_stock", _("This reward is out of stock."))
+            posted = _post(
+                member=member,
+                kind=EntryKind.REDEEM,
+                points=-reward.cost,
+                reason=reward.name,
+                source=EntrySource.REWARD,
+                external_ref=external_ref,
+                data={"reward": reward.pk},
+                now=now,
+                guard_balance=True,
+            )
+            if posted.replayed:
+                raise _SameRequest  # undoes this request's stock change with the savepoint
+            return Voucher.objects.create(
+                code=_new_code(),
+                member=member,
+                reward=reward,
+                entry=posted.entry,
+                value=reward.value,
+                currency=member.programme.currency,
+                valid_until=now + timedelta(days=reward.valid_days),
+                created_at=now,
+            )
+    except (_SameRequest, LoyaltyError) as error:
+        # The same request running at the same moment committed first: its voucher is the
+        # answer, whether this one met its ledger entry, the balance it spent or the last
+        # item in stock.
+        earlier = _earlier_voucher(member, reward, external_ref)
+        if earlier is not None:
+            return earlier
+        if isinstance(error, LoyaltyError):
+            raise
+        raise LoyaltyError(
+            "reference_reused", _("This request reference was used for another redemption.")
+        ) from None
+
+
+class _SameRequest(Exception):
+    """Raised inside the redemption's transaction when its reference was posted already."""
+
+
+def _earlier_voucher(member: Member, reward: Reward, external_ref: str) -> Voucher | None:
+    """Return the voucher an earlier request with ``external_ref`` got, if it was this one."""
+    if not external_ref:
+        return None
+    earlier = Voucher.objects.filter(
+        entry__programme_id=member.programme_id,
+        entry__kind=EntryKind.REDEEM,
+        entry__external_ref=external_ref,
+    ).first()
+    if earlier is not None and (earlier.member_id != member.pk or earlier.reward_id != reward.pk):
+        raise LoyaltyError(
+            "reference_reused", _("This request reference was used for another redemption.")
         )
-        return Voucher.objects.create(
-            code=_new_code(),
-            member=member,
-            reward=reward,
-            entry=posted.entry,
-            value=reward.value,
-            currency=member.programme.currency,
-            valid_until=now + timedelta(days=reward.valid_days),
-            created_at=now,
-        )
+    return earlier
 
 
 def _new_code() -> str:

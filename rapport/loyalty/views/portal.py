@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -80,7 +81,10 @@ def _rewards(member: Member) -> list[dict]:
         elif reward.stock is not None and reward.stock <= 0:
             why = _("Out of stock")
         elif missing:
-            why = _("%(points)s more points needed") % {"points": f"{missing:,}"}
+            # Grouped the reader's way: "4,450" in English is "4.450" in German.
+            why = _("%(points)s more points needed") % {
+                "points": number_format(missing, force_grouping=True)
+            }
         else:
             why = ""
         rows.append({"reward": reward, "available": not why, "why": why})
@@ -109,7 +113,7 @@ def overview(request):
             "expiring": upcoming,
             "affordable": [row for row in rewards if row["available"]],
             "not_yet": [row for row in rewards if not row["available"]],
-            "recent": member.entries.order_by("-created_at", "-id")[:5],
+            "recent": member.entries.select_related("order").order_by("-created_at", "-id")[:5],
             "nav": "loyalty",
         },
     )
@@ -189,7 +193,7 @@ def _confirm(request, member, reward, token, *, error="", status=200):
             "token": token,
             "error": error,
             "left": member.balance - reward.cost,
-            "missing": max(reward.cost - member.balance, 0),
+            "missing": number_format(max(reward.cost - member.balance, 0), force_grouping=True),
             "nav": "loyalty",
         },
         status=status,
