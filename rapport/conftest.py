@@ -5,6 +5,7 @@ import shutil
 from types import SimpleNamespace
 
 import pytest
+from django.db import connections
 
 from rapport.accounts.models import Role
 from rapport.customers.models import ContactKind, ContactPoint
@@ -82,7 +83,14 @@ def chromium(monkeypatch):
     # Playwright's sync API runs an event loop in this thread while the test uses the ORM here
     # and live_server serves from another thread.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # While that loop counts as running, Django looks connections up in a per-context store
+    # instead of the thread's: the test would open a second connection that nothing closes
+    # (PostgreSQL then refuses to drop the test database) and that sits outside the test's
+    # transaction. Hand the thread's connections to that store for the browser's lifetime.
+    shared = {alias: connections[alias] for alias in connections}
     with sync_playwright() as p:
+        for alias, connection in shared.items():
+            connections[alias] = connection
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
@@ -98,6 +106,8 @@ def chromium(monkeypatch):
         )
         yield browser
         browser.close()
+        for alias in shared:
+            del connections[alias]
 
 
 @pytest.fixture(autouse=True)
