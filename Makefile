@@ -42,8 +42,13 @@ system-deps:
 	scripts/system-deps
 
 ## bench: the benchmarks of docs/benchmarks.md (1,000,000 customers; takes a while)
-bench: $(VENV)/.installed-dev
+bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.run
+
+# The benchmarks compare the customer value models with lifetimes (bench extra).
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[dev,bench]"
+	touch $@ $(VENV)/.installed-dev $(VENV)/.installed
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check rapport bench

@@ -52,6 +52,8 @@ Server time per request, measured in-process (see below), {requests} requests pe
 
 {loyalty}
 
+{clv}
+
 ## Targets
 
 {verdict}
@@ -74,7 +76,9 @@ same size instead of generating it again), `BENCH_OUTPUT` (default `bench/result
 `BENCH_DOCS` (default this file; empty to leave it alone), `BENCH_SENTIMENT=0` (skip the
 sentiment measurement), `BENCH_ANSWERS` (survey answers for the dashboard, default 200,000),
 `BENCH_DASHBOARD=0` (skip the dashboard measurement), `BENCH_ACCRUALS` (default 5,000),
-`BENCH_LOYALTY_MEMBERS` (default 1,000,000), `BENCH_LOYALTY=0` (skip the loyalty measurement).
+`BENCH_LOYALTY_MEMBERS` (default 1,000,000), `BENCH_LOYALTY=0` (skip the loyalty measurement),
+`BENCH_CLV_CUSTOMERS` (default 1,000,000), `BENCH_CLV_REPEATS` (default 20), `BENCH_CLV=0`
+(skip the customer value models).
 A smoke run with other settings
 overwrites this file too, so set `BENCH_DOCS=` for experiments.
 
@@ -171,6 +175,12 @@ def _verdict(results: dict) -> str:
         "loyalty_accruals_per_second_postgresql": "loyalty accruals per second, PostgreSQL",
         "loyalty_balance_lookup_p95_ms": "loyalty balance lookup at 1,000,000 members (p95)",
         "loyalty_verify_seconds": "rapport loyalty verify, 1,000,000 members",
+        "clv_cdnow_bgnbd_fit_ms": "BG/NBD fit on CDNOW",
+        "clv_cdnow_pareto_fit_ms": "Pareto/NBD fit on CDNOW",
+        "clv_cdnow_gamma_gamma_fit_ms": "Gamma-Gamma fit on CDNOW",
+        "clv_scale_seconds": "fit and score 1,000,000 customers",
+        "clv_scale_peak_mb": "peak memory, 1,000,000 customers",
+        "clv_scale_ratio": "speed-up over lifetimes, 1,000,000 customers",
     }
     reasons = {
         "demo_customers_per_second": (
@@ -389,6 +399,72 @@ def _loyalty_section(results: dict) -> str:
         f" p95 {_fmt(ledger.get('lookup_p95_ms'), ' ms')}; `rapport loyalty verify` over all of"
         f" them: {_fmt(ledger.get('verify_seconds'), ' s')}"
         f" ({'; '.join(ledger.get('verify_output') or [])}).",
+    ]
+    return "\n".join(lines)
+
+
+def _clv_section(results: dict) -> str:
+    """The customer value models (``bench.clv``): CDNOW fits and a million customers."""
+    data = results.get("clv") or {}
+    if not data:
+        return "## Customer value models\n\nNot measured in this run."
+    if data.get("skipped") or data.get("error"):
+        return (
+            f"## Customer value models\n\nNot measured: {data.get('skipped') or data.get('error')}"
+        )
+    cdnow = data.get("cdnow") or {}
+    ours, theirs = cdnow.get("ours") or {}, cdnow.get("lifetimes") or {}
+    lines = [
+        "## Customer value models",
+        "",
+        f"CDNOW sample, 39-week calibration ({cdnow.get('customers', 0):,} customers,"
+        f" {cdnow.get('repeat_customers', 0):,} with repeat purchases); median of"
+        " `BENCH_CLV_REPEATS` fits. `rapport.analytics.clv` against lifetimes"
+        f" {theirs.get('version', '(not installed)')} on the same arrays:",
+        "",
+        "| model | ours | lifetimes | target | parameters (ours) | log-likelihood |",
+        "|---|---:|---:|---:|---|---:|",
+    ]
+    targets = {"bgnbd": "< 50 ms", "pareto": "< 200 ms", "gamma_gamma": "< 20 ms"}
+    for name, label in (
+        ("bgnbd", "BG/NBD"),
+        ("pareto", "Pareto/NBD"),
+        ("gamma_gamma", "Gamma-Gamma"),
+    ):
+        mine = ours.get(name) or {}
+        other = theirs.get(name) or {}
+        params = ", ".join(f"{k} {v:g}" for k, v in (mine.get("params") or {}).items())
+        lines.append(
+            f"| {label} | {_fmt(mine.get('fit_ms'), ' ms')} | {_fmt(other.get('fit_ms'), ' ms')}"
+            f" | {targets[name]} | {params} | {_fmt(mine.get('log_likelihood'))} |"
+        )
+    scale = data.get("scale") or {}
+    mine, other = scale.get("ours") or {}, scale.get("lifetimes") or {}
+    lines += [
+        "",
+        f"{scale.get('customers', 0):,} customers drawn with replacement from the whole CDNOW"
+        " data's summaries; each side fits BG/NBD and Gamma-Gamma and scores every customer"
+        " (expected purchases in 13 and 52 weeks, P(alive), 12-month CLV at 10 % a year) in its"
+        " own process:",
+        "",
+        "| | fit | score | total | peak memory | mean CLV |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for label, side in (("ours", mine), ("lifetimes", other)):
+        if "seconds" not in side:
+            reason = side.get("skipped") or (side.get("error") or "")[-200:]
+            lines.append(f"| {label} | – | – | – | – | {reason} |")
+            continue
+        lines.append(
+            f"| {label} | {_fmt(side['fit_seconds'], ' s')} | {_fmt(side['score_seconds'], ' s')}"
+            f" | {_fmt(side['seconds'], ' s')} | {_fmt(side['peak_mb'], ' MB')}"
+            f" | {_fmt((side.get('checksum') or {}).get('clv'))} |"
+        )
+    if scale.get("ratio"):
+        lines += ["", f"lifetimes takes {scale['ratio']:g}x as long (target: at least 5x)."]
+    lines += [
+        "",
+        "Again: `.venv/bin/python -m bench.clv` (prints JSON; needs `pip install -e '.[bench]'` for lifetimes).",
     ]
     return "\n".join(lines)
 
@@ -653,6 +729,7 @@ def render_markdown(results: dict) -> str:
         sentiment=_sentiment_section(results),
         dashboard=_dashboard_section(results),
         loyalty=_loyalty_section(results),
+        clv=_clv_section(results),
         verdict=_verdict(results),
         load=" / ".join(_fmt(v) for v in (machine.get("load") or [None])),
     )

@@ -34,6 +34,8 @@ action layer on a fresh SQLite file and on PostgreSQL, then ``BENCH_LOYALTY_MEMB
 ``rapport loyalty verify`` timed; ``BENCH_LOYALTY=0`` skips it.
 
 Sentiment scoring (``bench.sentiment``, no database) runs last; ``BENCH_SENTIMENT=0`` skips it.
+The customer value models (``bench.clv``, no database) after it: fits on CDNOW and 1,000,000
+customers side by side with lifetimes (``BENCH_CLV_CUSTOMERS``); ``BENCH_CLV=0`` skips them.
 """
 
 import json
@@ -539,6 +541,10 @@ def main() -> int:
     if os.environ.get("BENCH_SENTIMENT", "1") != "0":
         print("Measuring sentiment scoring ...", flush=True)
         sentiment = measure_sentiment()
+    clv = {}
+    if os.environ.get("BENCH_CLV", "1") != "0":
+        print("Measuring the customer value models ...", flush=True)
+        clv = measure_child("bench.clv")
     load.append(round(os.getloadavg()[0], 2))
     results = {
         "machine": machine_info() | {"load": load},
@@ -554,6 +560,7 @@ def main() -> int:
         "sentiment": sentiment,
         "dashboard": dashboard,
         "loyalty": loyalty,
+        "clv": clv,
         "targets": TARGETS
         | helpdesk_bench.TARGETS
         | dashboard_bench.TARGETS
@@ -569,6 +576,8 @@ def main() -> int:
         results["met"][f"assistant_{key}"] = value
     for key, value in (sentiment.get("met") or {}).items():
         results["met"][f"sentiment_{key}"] = value
+    for key, value in (clv.get("met") or {}).items():
+        results["met"][f"clv_{key}"] = value
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     print(f"Wrote {output}")
@@ -639,9 +648,12 @@ def measure_loyalty(directory: Path, *, customers: int) -> dict:
 
 def measure_sentiment() -> dict:
     """Run ``bench.sentiment`` in a child process (no database); return its figures."""
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.sentiment"], capture_output=True, text=True, cwd=ROOT
-    )
+    return measure_child("bench.sentiment")
+
+
+def measure_child(module: str) -> dict:
+    """Run ``python -m module`` in a child process; return the JSON it prints, or the error."""
+    done = subprocess.run([sys.executable, "-m", module], capture_output=True, text=True, cwd=ROOT)
     if done.returncode != 0:
         return {"error": (done.stderr or done.stdout)[-2000:]}
     try:

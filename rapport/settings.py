@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "rapport.metrics",
     "rapport.improvement",
     "rapport.loyalty",
+    "rapport.analytics",
 ]
 
 MIDDLEWARE = [
@@ -336,6 +337,8 @@ SLA_FOLLOW_UP_HOURS = env_int("SLA_FOLLOW_UP_HOURS", 48)
 METRICS_CHURN_INACTIVE_DAYS = env_int("METRICS_CHURN_INACTIVE_DAYS", 365)
 # Email managers and administrators last week's KPIs every Monday morning (rapport/metrics/weekly.py).
 METRICS_WEEKLY_REPORT = env_bool("METRICS_WEEKLY_REPORT", True)
+# Customer value (rapport.analytics): the share of revenue that is margin, for the CLV.
+CLV_MARGIN = float(env("CLV_MARGIN", "0.3"))
 
 # --- Surveys (feedback) ---------------------------------------------------------------------
 # A customer is asked at most once in this many days, across all surveys.

@@ -37,6 +37,7 @@ urlpatterns = [
     path("metrics/", include("rapport.metrics.urls")),
     path("improvement/", include("rapport.improvement.urls")),
     path("loyalty/", include("rapport.loyalty.urls")),
+    path("analytics/", include("rapport.analytics.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from rapport.accounts.queries import staff_users
+from rapport.analytics.models import Segment
 from rapport.customers import validators
 from rapport.customers.models import (
     Channel,
@@ -137,6 +138,12 @@ class CustomerFilterForm(Form):
         choices=[("", _("All")), ("1", _("VIP only"))],
         widget=QuickSelect,
     )
+    segment = forms.ChoiceField(
+        label=_("Value segment"),
+        required=False,
+        choices=[("", _("All"))] + list(Segment.choices),
+        widget=QuickSelect,
+    )
     organization = forms.IntegerField(required=False, widget=forms.HiddenInput)
     sort = forms.ChoiceField(
         label=_("Sort by"),
@@ -171,6 +178,7 @@ class CustomerFilterForm(Form):
                 "account_manager",
                 "organization",
                 "is_vip",
+                "segment",
             )
         }
 

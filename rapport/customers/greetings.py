@@ -114,4 +114,3 @@ def greeting(customer: Customer, language: str | None = None) -> str:
 def address_form(customer: Customer) -> str:
     """Return "informal" or "formal": the gettext context our customer texts are chosen by."""
     return "informal" if customer.form_of_address == FormOfAddress.INFORMAL else "formal"
-

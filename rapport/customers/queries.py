@@ -122,6 +122,7 @@ FILTERS = (
     "account_manager",
     "organization",
     "is_vip",
+    "segment",
 )
 COUNT_CAP = 10_000
 # A tag with more customers than this is filtered by EXISTS instead of IN (see _tag_conditions).
@@ -229,6 +230,9 @@ def _filtered(
         qs = qs.filter(organization_id=filters["organization"])
     if filters.get("is_vip") not in (None, ""):
         qs = qs.filter(is_vip=filters["is_vip"] in (True, "1", "true", "yes"))
+    if filters.get("segment"):
+        # The RFM segment of the latest customer value scoring (rapport.analytics).
+        qs = qs.filter(value__segment=filters["segment"])
     if not filters.get("tag"):
         return qs, qs
     page_condition, count_condition = _tag_conditions(str(filters["tag"]))

@@ -137,6 +137,7 @@ class Command(BaseCommand):
         self._feedback(options)
         self._initiatives(options)
         self._loyalty(options)
+        self._value(options)
         if options["stats_json"]:
             result = stats.as_dict() | {"wall_seconds": round(elapsed, 3)}
             if helpdesk is not None:
@@ -208,6 +209,20 @@ class Command(BaseCommand):
                 f"Loyalty: {stats.members:,} members earned {stats.accruals:,} orders' points, "
                 f"{stats.vouchers:,} vouchers redeemed, in {time.perf_counter() - started:.1f} s"
             )
+        return stats
+
+    def _value(self, options):
+        from rapport.analytics.scoring import score_customers
+
+        stats = score_customers()
+        if options["verbosity"]:
+            if stats.ok:
+                self.stdout.write(
+                    f"Customer value: {stats.customers:,} customers scored from "
+                    f"{stats.orders:,} orders in {stats.seconds:.1f} s"
+                )
+            else:
+                self.stdout.write(self.style.WARNING(f"Customer value not scored: {stats.error}"))
         return stats
 
     def _helpcentre(self, options):
