@@ -10,8 +10,11 @@ from django.utils.translation import gettext_lazy as _
 from rapport.analytics.clv import rfm
 from rapport.commerce.models import CurrencyField, MoneyField
 
-#: P(alive) counts as falling when it dropped by more than this since the scoring before.
+#: P(alive) counts as falling when it dropped by more than this since the baseline.
 FALLING_BY = 0.05
+#: The baseline P(alive) is moved on to the latest score once it is this old, so that
+#: "falling" compares with a month ago, not with last night (a day rarely moves it much).
+BASELINE_DAYS = 28
 #: Below this P(alive) a customer is more likely gone than not.
 LIKELY_GONE = 0.5
 #: Below this P(alive) the explanation calls a customer lost.
@@ -107,8 +110,12 @@ class CustomerValue(models.Model):
     expected_purchases_90d = models.FloatField(_("expected purchases in 90 days"))
     expected_purchases_1y = models.FloatField(_("expected purchases in a year"))
     p_alive = models.FloatField(_("probability still active"))
+    # The baseline "falling" compares with: the P(alive) of a scoring BASELINE_DAYS or more ago.
     p_alive_previous = models.FloatField(
         _("probability still active before"), null=True, blank=True
+    )
+    p_alive_previous_at = models.DateTimeField(
+        _("probability still active before, scored at"), null=True, blank=True
     )
     expected_average_value = MoneyField(_("expected average purchase"))
     clv = MoneyField(_("expected value (12 months)"))
@@ -154,7 +161,7 @@ class CustomerValue(models.Model):
 
     @property
     def is_falling(self) -> bool:
-        """Return whether P(alive) dropped by more than ``FALLING_BY`` since the scoring before."""
+        """Return whether P(alive) dropped by more than ``FALLING_BY`` since the baseline."""
         return self.p_alive_previous is not None and (
             self.p_alive < self.p_alive_previous - FALLING_BY
         )

@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 
 from rapport.analytics.clv.fitting import ClvError, FitResult
 from rapport.analytics.models import (
+    BASELINE_DAYS,
     VALUABLE_SEGMENTS,
     CustomerValue,
     FitKind,
@@ -74,6 +75,7 @@ UPDATED_FIELDS = [
     "expected_purchases_1y",
     "p_alive",
     "p_alive_previous",
+    "p_alive_previous_at",
     "expected_average_value",
     "clv",
     "valuable",
@@ -338,16 +340,42 @@ def _save_fit(result: FitResult, calibration_end: datetime, now: datetime) -> Va
     )
 
 
-def _previous_p_alive() -> tuple[np.ndarray, np.ndarray]:
-    """Return (customer ids sorted, their current P(alive)) of the stored scores."""
-    ids, values = array("q"), array("d")
-    rows = CustomerValue.objects.order_by("customer_id").values_list("customer_id", "p_alive")
-    for customer_id, p in rows.iterator(chunk_size=READ_CHUNK):
-        ids.append(customer_id)
-        values.append(p)
-    return np.frombuffer(ids, dtype=np.int64) if ids else np.zeros(0, dtype=np.int64), (
-        np.frombuffer(values, dtype=np.float64) if values else np.zeros(0)
+def _previous_p_alive() -> dict[str, np.ndarray]:
+    """Return the stored scores' customer ids (sorted), P(alive), baselines and their times.
+
+    Times are seconds since the epoch; NaN where there is no baseline yet.
+    """
+    ids, alive, scored = array("q"), array("d"), array("d")
+    base, base_at = array("d"), array("d")
+    rows = CustomerValue.objects.order_by("customer_id").values_list(
+        "customer_id", "p_alive", "scored_at", "p_alive_previous", "p_alive_previous_at"
     )
+    for customer_id, p, at, previous, previous_at in rows.iterator(chunk_size=READ_CHUNK):
+        ids.append(customer_id)
+        alive.append(p)
+        scored.append(at.timestamp())
+        base.append(np.nan if previous is None else previous)
+        base_at.append(np.nan if previous_at is None else previous_at.timestamp())
+    return {
+        "ids": np.frombuffer(ids, dtype=np.int64) if ids else np.zeros(0, dtype=np.int64),
+        "p_alive": _floats(alive),
+        "scored_at": _floats(scored),
+        "baseline": _floats(base),
+        "baseline_at": _floats(base_at),
+    }
+
+
+def _floats(values: array) -> np.ndarray:
+    return np.frombuffer(values, dtype=np.float64) if values else np.zeros(0)
+
+
+def _baseline(old: dict, k: int, now: datetime) -> tuple[float | None, datetime | None]:
+    """Return the baseline to keep for stored row ``k``: the old one while it is younger
+    than ``BASELINE_DAYS``, else the latest stored P(alive) (which becomes the baseline)."""
+    kept_at = old["baseline_at"][k]
+    if not np.isnan(kept_at) and now.timestamp() - kept_at < BASELINE_DAYS * 86400:
+        return float(old["baseline"][k]), datetime.fromtimestamp(kept_at, tz=UTC)
+    return float(old["p_alive"][k]), datetime.fromtimestamp(old["scored_at"][k], tz=UTC)
 
 
 def _money(value: float) -> Decimal:
@@ -359,8 +387,9 @@ def _moment(day: int) -> datetime:
 
 
 def _write(scores: dict, fit: ValueModelFit, now: datetime) -> int:
-    """Upsert the scores in batches, moving each stored P(alive) to ``p_alive_previous``."""
-    old_ids, old_alive = _previous_p_alive()
+    """Upsert the scores in batches; the baseline P(alive) moves on once it is a month old."""
+    old = _previous_p_alive()
+    old_ids = old["ids"]
     currency = settings.RAPPORT_DEFAULT_CURRENCY
     ids = scores["customer_id"]
     written = 0
@@ -379,6 +408,7 @@ def _write(scores: dict, fit: ValueModelFit, now: datetime) -> int:
             if customer_id not in existing:
                 continue
             k = start + i
+            baseline, baseline_at = _baseline(old, where[i], now) if had[i] else (None, None)
             rows.append(
                 CustomerValue(
                     customer_id=customer_id,
@@ -398,7 +428,8 @@ def _write(scores: dict, fit: ValueModelFit, now: datetime) -> int:
                     expected_purchases_90d=float(scores["expected_purchases_90d"][k]),
                     expected_purchases_1y=float(scores["expected_purchases_1y"][k]),
                     p_alive=float(scores["p_alive"][k]),
-                    p_alive_previous=float(old_alive[where[i]]) if had[i] else None,
+                    p_alive_previous=baseline,
+                    p_alive_previous_at=baseline_at,
                     expected_average_value=_money(scores["expected_average_value"][k]),
                     clv=_money(scores["clv"][k]),
                     valuable=bool(scores["valuable"][k]),

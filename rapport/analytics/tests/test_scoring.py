@@ -123,14 +123,23 @@ def test_orders_after_the_calibration_end_are_ignored(shoppers):
     assert not CustomerValue.objects.filter(customer=late).exists()
 
 
-def test_rescoring_moves_p_alive_to_p_alive_previous(shoppers):
-    score_customers()
+def test_the_baseline_is_the_p_alive_of_a_month_ago_not_of_last_night(shoppers):
+    first = timezone.now() - timedelta(days=40)
+    score_customers(now=first)
     before = dict(CustomerValue.objects.values_list("customer_id", "p_alive"))
-    CustomerValue.objects.update(p_alive=0.99)
-    score_customers()
-    after = CustomerValue.objects.get(customer=shoppers[5])
-    assert after.p_alive_previous == 0.99
-    assert after.p_alive == pytest.approx(before[shoppers[5].pk])
+    CustomerValue.objects.update(p_alive=0.99)  # what the first scoring stored, say
+    score_customers(now=first + timedelta(days=1))
+    one = CustomerValue.objects.get(customer=shoppers[5])
+    assert (one.p_alive_previous, one.p_alive_previous_at) == (0.99, first)
+    assert one.p_alive == pytest.approx(before[shoppers[5].pk])
+    # Nightly scorings keep that baseline until it is a month old, then move it on.
+    CustomerValue.objects.update(p_alive=0.5)
+    score_customers(now=first + timedelta(days=2))
+    assert CustomerValue.objects.get(customer=shoppers[5]).p_alive_previous == 0.99
+    score_customers(now=first + timedelta(days=29))
+    moved = CustomerValue.objects.get(customer=shoppers[5])
+    assert moved.p_alive_previous == pytest.approx(before[shoppers[5].pk])
+    assert moved.p_alive_previous_at == first + timedelta(days=2)
 
 
 def test_the_margin_setting_scales_the_clv(shoppers, settings):
