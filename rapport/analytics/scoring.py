@@ -17,7 +17,6 @@ Choices recorded here (and on each ``ValueModelFit``):
   are ignored, orders later on that day count (a purchase is a day, not a moment).
 """
 
-import importlib
 import time
 from array import array
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from rapport.analytics.clv import bgnbd, gamma_gamma, pareto_nbd, rfm, summary, value
 from rapport.analytics.clv.fitting import ClvError, FitResult
 from rapport.analytics.models import (
     BASELINE_DAYS,
@@ -216,10 +216,6 @@ def score_customers(
     return stats
 
 
-def _model(name: str):
-    return importlib.import_module(f"rapport.analytics.clv.{name}")
-
-
 def _fail(message: str, kind: str, fits: list[FitResult]) -> ClvError:
     error = ClvError(message)
     error.kind = kind  # type: ignore[attr-defined]
@@ -231,11 +227,9 @@ def _compute(arrays: OrderArrays, kind: str, calibration_end: datetime) -> tuple
     """Return the per-customer scores (arrays by name) and the two fits; raise ClvError."""
     if not len(arrays.customer_ids):
         raise _fail(_("There are no revenue orders to fit the models to."), kind, [])
-    summary_module, rfm, value = _model("summary"), _model("rfm"), _model("value")
-    purchase = _model("bgnbd" if kind == FitKind.BGNBD else "pareto_nbd")
-    spend = _model("gamma_gamma")
+    purchase, spend = (bgnbd if kind == FitKind.BGNBD else pareto_nbd), gamma_gamma
     end_day = calibration_end.astimezone(UTC).toordinal() - EPOCH
-    summary = summary_module.summarise(
+    summed = summary.summarise(
         arrays.customer_ids,
         arrays.days.astype("datetime64[D]"),
         arrays.amounts,
@@ -244,8 +238,8 @@ def _compute(arrays: OrderArrays, kind: str, calibration_end: datetime) -> tuple
     )
     facts = per_customer(arrays)
     # The summary's customers (those with a purchase day) matched to their orders' facts.
-    at = np.searchsorted(facts.customer_ids, summary.customer_ids)
-    freq, rec, age, mon = summary.frequency, summary.recency, summary.T, summary.monetary
+    at = np.searchsorted(facts.customer_ids, summed.customer_ids)
+    freq, rec, age, mon = summed.frequency, summed.recency, summed.T, summed.monetary
     purchase_fit = purchase.fit(freq, rec, age)
     try:
         spend_fit = spend.fit(freq, mon)
@@ -283,7 +277,7 @@ def _compute(arrays: OrderArrays, kind: str, calibration_end: datetime) -> tuple
                 kind,
                 fits,
             )
-    first = summary.first_purchase.astype(np.int64)
+    first = summed.first_purchase.astype(np.int64)
     recency_days = np.rint(rec * UNIT_DAYS).astype(np.int64)
     last = first + recency_days
     total = facts.total[at]
@@ -298,7 +292,7 @@ def _compute(arrays: OrderArrays, kind: str, calibration_end: datetime) -> tuple
     )
     alive = np.clip(alive, 0.0, 1.0)
     scores = {
-        "customer_id": summary.customer_ids,
+        "customer_id": summed.customer_ids,
         "frequency": freq,
         "recency_days": recency_days,
         "age_days": end_day - first,

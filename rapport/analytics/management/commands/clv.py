@@ -56,7 +56,8 @@ class Command(BaseCommand):
             "--unit-days", type=float, default=7.0, help="days per time unit (7: weeks)"
         )
         fitting.add_argument("--json", action="store_true", help="print one JSON object")
-        commands.add_parser("score", help="score the customers in the database")
+        scoring = commands.add_parser("score", help="score the customers in the database")
+        scoring.add_argument("--model", choices=sorted(MODELS), default="bgnbd")
 
     def handle(self, *args, **options):
         if options["command"] == "fit":
@@ -64,7 +65,7 @@ class Command(BaseCommand):
         else:
             from rapport.analytics.scoring import score_customers
 
-            stats = score_customers()
+            stats = score_customers(model=options["model"])
             if not stats.ok:
                 raise CommandError(f"Scoring failed, the previous scores are kept: {stats.error}")
             self.stdout.write(
