@@ -2,6 +2,9 @@
 
 from dataclasses import dataclass, field
 
+import numpy as np
+from django.utils.translation import gettext as _
+
 
 class ClvError(ValueError):
     """Data a model cannot be fitted to or scored with; ``message`` says why, for people."""
@@ -38,3 +41,28 @@ class FitResult:
             "message": self.message,
             **({"extra": dict(self.extra)} if self.extra else {}),
         }
+
+
+def check_summary(frequency, recency, T) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the three statistics as float arrays, or raise ClvError when they are not valid."""
+    try:
+        x = np.asarray(frequency, dtype=float)
+        tx = np.asarray(recency, dtype=float)
+        age = np.asarray(T, dtype=float)
+    except (TypeError, ValueError):
+        raise ClvError(_("Frequency, recency and T must be numbers.")) from None
+    try:
+        x, tx, age = np.broadcast_arrays(x, tx, age)
+    except ValueError:
+        raise ClvError(_("Frequency, recency and T must have the same length.")) from None
+    if not (np.isfinite(x).all() and np.isfinite(tx).all() and np.isfinite(age).all()):
+        raise ClvError(_("Frequency, recency and T must be finite numbers."))
+    if (x < 0).any() or (x != np.round(x)).any():
+        raise ClvError(_("Frequency must be a whole number of repeat purchases, 0 or more."))
+    if (tx < 0).any() or (tx > age + 1e-9).any():
+        raise ClvError(_("Recency must lie between 0 and T."))
+    if ((x == 0) & (tx != 0)).any():
+        raise ClvError(_("A customer without repeat purchases must have a recency of 0."))
+    if ((x > 0) & (tx <= 0)).any():
+        raise ClvError(_("A customer with repeat purchases must have a recency above 0."))
+    return x, tx, age

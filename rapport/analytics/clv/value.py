@@ -12,7 +12,7 @@ import numpy as np
 from django.utils.translation import gettext as _
 
 from rapport.analytics.clv import bgnbd, gamma_gamma
-from rapport.analytics.clv.fitting import ClvError
+from rapport.analytics.clv.fitting import ClvError, check_summary
 
 DAYS_PER_MONTH = 365.25 / 12
 
@@ -55,7 +55,7 @@ def customer_value(
         raise ClvError(_("The margin must be a number."))
     if not unit_days or not np.isfinite(unit_days) or unit_days <= 0:
         raise ClvError(_("The time unit must be a positive number of days."))
-    x, tx, age = bgnbd.check_summary(frequency, recency, T)
+    x, tx, age = check_summary(frequency, recency, T)
     spend = gamma_gamma.expected_average_value(spend_params, x, monetary)
 
     # Many customers share (x, t_x, T); the special functions run once per distinct row.

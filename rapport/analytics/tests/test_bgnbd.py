@@ -183,6 +183,7 @@ def test_fit_does_not_depend_on_the_time_unit():
     T = rng.uniform(20, 40, 300)
     recency = T * rng.uniform(0, 1, 300)
     frequency = rng.poisson(2, 300) * (recency > 0)
+    recency = np.where(frequency > 0, recency, 0.0)  # no repeat purchase: recency 0
 
     weeks = bgnbd.fit(frequency, recency, T)
     days = bgnbd.fit(frequency, recency * 7, T * 7)
