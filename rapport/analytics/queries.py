@@ -61,43 +61,47 @@ def at_risk_values(user) -> QuerySet[CustomerValue]:
 @dataclass
 class Bin:
     low: Decimal
-    high: Decimal
+    high: Decimal | None  # None: the open last bin
     customers: int
 
 
 def clv_histogram(bins: int = 12) -> list[Bin]:
-    """Return the distribution of CLV in ``bins`` equal-width bins from 0 to the largest CLV.
+    """Return the distribution of CLV in at most ``bins`` bins with edges 1, 2, 5, 10, 20, ...
 
+    Customer values spread over orders of magnitude (most customers are worth a little, a few
+    a lot): equal-width bins would put nearly everyone into the first. The edges grow by the
+    1-2-5 steps up to the largest value; the first bin starts at 0 and the last is open.
     Counted in one query (one filtered count per bin), so no value leaves the database.
     """
     top = CustomerValue.objects.aggregate(top=Max("clv"))["top"]
     if top is None:
         return []
-    width = _nice_width(top / bins) if top > 0 else Decimal("1")
-    edges = [width * i for i in range(bins)]
+    edges = _stepped_edges(top, bins)
+    uppers = edges[1:] + [None]
     counts = CustomerValue.objects.aggregate(
         **{
             f"b{i}": Count(
-                "id",
-                filter=Q(clv__gte=low) & (Q(clv__lt=low + width) if i < bins - 1 else Q()),
+                "id", filter=Q(clv__gte=low) & (Q(clv__lt=high) if high is not None else Q())
             )
-            for i, low in enumerate(edges)
+            for i, (low, high) in enumerate(zip(edges, uppers, strict=True))
         }
     )
-    return [Bin(low, low + width, counts[f"b{i}"]) for i, low in enumerate(edges)]
+    return [
+        Bin(low, high, counts[f"b{i}"])
+        for i, (low, high) in enumerate(zip(edges, uppers, strict=True))
+    ]
 
 
-def _nice_width(raw: Decimal) -> Decimal:
-    """Return the smallest of 1, 2, 2.5 or 5 times a power of ten that is at least ``raw``."""
+def _stepped_edges(top: Decimal, bins: int) -> list[Decimal]:
+    """Return the lower edges: 0, then 1-2-5 steps up to ``top``, the smallest ones merged
+    into the first bin so that there are at most ``bins`` bins."""
+    steps: list[Decimal] = []
     power = Decimal(1)
-    while power * 10 <= raw:
+    while not steps or steps[-1] <= top:
+        steps += [power, power * 2, power * 5]
         power *= 10
-    while power > raw and power > Decimal("0.01"):
-        power /= 10
-    for step in (1, 2, Decimal("2.5"), 5, 10):
-        if power * step >= raw:
-            return power * step
-    return power * 10
+    steps = [edge for edge in steps if edge <= top] or [Decimal(1)]
+    return [Decimal(0)] + steps[-(bins - 1) :]
 
 
 @dataclass

@@ -148,7 +148,10 @@ def dashboard(request):
     currency = settings.RAPPORT_DEFAULT_CURRENCY
     charts = {
         "histogram": {
-            "labels": [f"{b.low:,.0f}–{b.high:,.0f}" for b in histogram],
+            "labels": [
+                f"{b.low:,.0f}–{b.high:,.0f}" if b.high is not None else f"≥ {b.low:,.0f}"
+                for b in histogram
+            ],
             "values": [b.customers for b in histogram],
             "label": _("Customers"),
         },

@@ -199,9 +199,18 @@ def test_the_dashboard_histogram_puts_every_customer_in_one_bin(client, cast, ri
     CustomerValue.objects.filter(customer=risky).update(clv=Decimal("950.00"))
     client.force_login(cast.manager)
     histogram = client.get(DASHBOARD, {"bins": 10}).context["histogram"]
-    assert len(histogram) == 10
+    # 0, then the 1-2-5 steps up to 950: ten bins, the last one open.
+    assert [b.low for b in histogram] == [0, 1, 2, 5, 10, 20, 50, 100, 200, 500]
+    assert histogram[-1].high is None and histogram[0].high == 1
     assert sum(b.customers for b in histogram) == 3
-    assert histogram[-1].customers == 1 and histogram[0].customers == 2
+    assert histogram[-1].customers == 1  # 950 in the open last bin
+
+
+def test_a_small_histogram_keeps_the_largest_steps(client, cast, risky):
+    CustomerValue.objects.filter(customer=risky).update(clv=Decimal("950.00"))
+    client.force_login(cast.manager)
+    histogram = client.get(DASHBOARD, {"bins": 4}).context["histogram"]
+    assert [b.low for b in histogram] == [0, 100, 200, 500]
 
 
 def test_the_dashboard_shows_the_latest_fits_failed_ones_with_their_reason(client, cast):
