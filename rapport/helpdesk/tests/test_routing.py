@@ -175,6 +175,27 @@ def test_language_is_detected_from_the_text_when_the_customer_has_none(cast):
     assert reason(conversation, "language")["source"] == "detected"
 
 
+def test_the_first_detected_language_becomes_the_customer_s_preference(cast):
+    customer = CustomerFactory(language="")
+    receive(
+        customer, "Guten Tag, meine Jacke kam in der falschen Größe an. Kann ich sie umtauschen?"
+    )
+    customer.refresh_from_db()
+    assert customer.language == "de"
+    change = customer.timeline_events.get(kind="profile")
+    assert change.data["changes"]["language"] == ["", "de"]
+    # From then on the stored preference decides, whatever a later message is written in.
+    later = receive(customer, "Hello, the jacket arrived in the wrong size. Can I exchange it?")
+    assert later.language == "de" and reason(later, "language")["source"] == "customer"
+
+
+def test_an_undetected_language_leaves_the_preference_empty(cast):
+    customer = CustomerFactory(language="")
+    receive(customer, "ok super danke", subject="")
+    customer.refresh_from_db()
+    assert customer.language == ""
+
+
 def test_customers_stored_language_wins_over_detection(cast):
     conversation = receive(cast.customer, "Hello, the jacket arrived in the wrong size, sorry.")
     assert conversation.language == "de"
