@@ -13,10 +13,9 @@ from django.utils.translation import gettext as _
 from scipy.optimize import minimize
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
-from rapport.analytics.clv.fitting import ClvError, FitResult, check_summary
+from rapport.analytics.clv.fitting import ClvError, FitResult, check_fittable, check_summary
 
 PARAMS = ("r", "alpha", "a", "b")
-MIN_CUSTOMERS = 10
 
 
 def _unpack(params) -> tuple[float, float, float, float]:
@@ -84,19 +83,8 @@ def _log_drop_ratio(r, alpha, a, b, x, tx, T):
 def fit(frequency, recency, T) -> FitResult:
     """Fit BG/NBD by maximum likelihood and return r, alpha, a and b."""
     started = time.perf_counter()
-    x, tx, age = check_summary(frequency, recency, T)
+    x, tx, age = check_fittable(frequency, recency, T)
     customers = x.size
-    if customers < MIN_CUSTOMERS:
-        raise ClvError(
-            _("At least %(n)d customers are needed to fit a purchase model; there are %(c)d.")
-            % {"n": MIN_CUSTOMERS, "c": customers}
-        )
-    if not (x > 0).any():
-        raise ClvError(
-            _("No customer made a repeat purchase: the data cannot tell how often customers buy.")
-        )
-    if (age <= 0).all():
-        raise ClvError(_("Every customer made the first purchase at the calibration end."))
 
     # Customers with the same (x, t_x, T) contribute the same term: sum each row once, weighted.
     rows, weights = np.unique(

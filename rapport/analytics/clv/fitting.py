@@ -5,6 +5,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.utils.translation import gettext as _
 
+#: Fewer customers than this cannot support a fit of any of the models.
+MIN_CUSTOMERS = 10
+
 
 class ClvError(ValueError):
     """Data a model cannot be fitted to or scored with; ``message`` says why, for people."""
@@ -65,4 +68,25 @@ def check_summary(frequency, recency, T) -> tuple[np.ndarray, np.ndarray, np.nda
         raise ClvError(_("A customer without repeat purchases must have a recency of 0."))
     if ((x > 0) & (tx <= 0)).any():
         raise ClvError(_("A customer with repeat purchases must have a recency above 0."))
+    return x, tx, age
+
+
+def check_fittable(frequency, recency, T) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the statistics as flat float arrays if a purchase model can be fitted to them.
+
+    Beyond ``check_summary``: enough customers, some repeat purchases, and some customer who
+    has been known for a while; else ClvError saying which is missing.
+    """
+    x, tx, age = (values.ravel() for values in check_summary(frequency, recency, T))
+    if x.size < MIN_CUSTOMERS:
+        raise ClvError(
+            _("At least %(n)d customers are needed to fit a purchase model; there are %(c)d.")
+            % {"n": MIN_CUSTOMERS, "c": x.size}
+        )
+    if not (x > 0).any():
+        raise ClvError(
+            _("No customer made a repeat purchase: the data cannot tell how often customers buy.")
+        )
+    if (age <= 0).all():
+        raise ClvError(_("Every customer made the first purchase at the calibration end."))
     return x, tx, age

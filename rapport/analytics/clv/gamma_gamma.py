@@ -14,10 +14,9 @@ from django.utils.translation import gettext as _
 from scipy.optimize import minimize
 from scipy.special import digamma, gammaln
 
-from rapport.analytics.clv.fitting import ClvError, FitResult
+from rapport.analytics.clv.fitting import MIN_CUSTOMERS, ClvError, FitResult
 
 PARAMS = ("p", "q", "gamma")
-MIN_CUSTOMERS = 10
 
 
 def _inputs(frequency, monetary) -> tuple[np.ndarray, np.ndarray]:

@@ -32,10 +32,9 @@ from django.utils.translation import gettext as _
 from scipy.optimize import minimize
 from scipy.special import expit, gammaln, hyp2f1
 
-from rapport.analytics.clv.fitting import ClvError, FitResult, check_summary
+from rapport.analytics.clv.fitting import ClvError, FitResult, check_fittable, check_summary
 
 PARAMS = ("r", "alpha", "s", "beta")
-MIN_CUSTOMERS = 10
 # Once time is rescaled (see ``fit``) the parameters of real data lie well within exp(+-7);
 # a fit that runs beyond is heading for 0 or infinity: the data do not identify the parameter
 # (say, nobody seems to drop out, or every customer buys at the same rate).
@@ -135,20 +134,8 @@ class _Rows:
 def fit(frequency, recency, T) -> FitResult:
     """Fit Pareto/NBD by maximum likelihood and return r, alpha, s and beta."""
     started = time.perf_counter()
-    x, tx, age = check_summary(frequency, recency, T)
-    x, tx, age = x.ravel(), tx.ravel(), age.ravel()
+    x, tx, age = check_fittable(frequency, recency, T)
     customers = x.size
-    if customers < MIN_CUSTOMERS:
-        raise ClvError(
-            _("At least %(n)d customers are needed to fit a purchase model; there are %(c)d.")
-            % {"n": MIN_CUSTOMERS, "c": customers}
-        )
-    if not (x > 0).any():
-        raise ClvError(
-            _("No customer made a repeat purchase: the data cannot tell how often customers buy.")
-        )
-    if (age <= 0).all():
-        raise ClvError(_("Every customer made the first purchase at the calibration end."))
 
     # Time in units where the oldest customer is 10 old keeps alpha and beta near 1 whatever
     # the unit (days, weeks, months), so one starting point serves all.
