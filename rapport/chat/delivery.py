@@ -20,6 +20,7 @@ from django.utils import translation
 from django.utils.translation import gettext, pgettext_lazy
 
 from rapport.chat.models import ChatSession, SessionStatus
+from rapport.customers.greetings import address_form, by_address_form
 from rapport.helpdesk.delivery import DeliveryError
 from rapport.helpdesk.models import Direction, Message, MessageKind
 
@@ -115,20 +116,16 @@ def broadcast_visitor_message(message: Message, session: ChatSession) -> None:
 # --- The end of a chat, with its survey --------------------------------------------------------
 
 
-def _both(formal, informal):
-    return {"formal": formal, "informal": informal}
-
-
 # The widget's words around the survey question, in the customer's form of address.
-THANKS = _both(
+THANKS = by_address_form(
     pgettext_lazy("formal", "Thank you for your answer."),
     pgettext_lazy("informal", "Thank you for your answer."),
 )
-CHANGED = _both(
+CHANGED = by_address_form(
     pgettext_lazy("formal", "Thank you: your answer has been changed."),
     pgettext_lazy("informal", "Thank you: your answer has been changed."),
 )
-COMMENT_THANKS = _both(
+COMMENT_THANKS = by_address_form(
     pgettext_lazy("formal", "Thank you for your comment."),
     pgettext_lazy("informal", "Thank you for your comment."),
 )
@@ -141,7 +138,6 @@ def survey_frame(invitation) -> dict:
     The wording is the email's (``rapport.feedback.letters``); ``token`` answers it through
     the widget's API.
     """
-    from rapport.customers.greetings import address_form
     from rapport.feedback import letters
     from rapport.feedback.actions import chat_survey_token
 

@@ -114,3 +114,12 @@ def greeting(customer: Customer, language: str | None = None) -> str:
 def address_form(customer: Customer) -> str:
     """Return "informal" or "formal": the gettext context our customer texts are chosen by."""
     return "informal" if customer.form_of_address == FormOfAddress.INFORMAL else "formal"
+
+
+def by_address_form(formal, informal) -> dict:
+    """Return a text's two variants keyed by ``address_form``, for choosing by the customer.
+
+    Write each with ``pgettext_lazy("formal", ...)`` and ``pgettext_lazy("informal", ...)``
+    and a literal context, so that makemessages finds both.
+    """
+    return {"formal": formal, "informal": informal}

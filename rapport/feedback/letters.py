@@ -9,20 +9,15 @@ from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import gettext, pgettext_lazy
 
-from rapport.customers.greetings import address_form, greeting
+from rapport.customers.greetings import address_form, by_address_form, greeting
 from rapport.feedback.models import SCALES, SurveyInvitation, SurveyKind
 
-
-def _both(formal, informal):
-    return {"formal": formal, "informal": informal}
-
-
 QUESTIONS = {
-    SurveyKind.CSAT: _both(
+    SurveyKind.CSAT: by_address_form(
         pgettext_lazy("formal", "How satisfied are you with how we handled your request?"),
         pgettext_lazy("informal", "How satisfied are you with how we handled your request?"),
     ),
-    SurveyKind.NPS: _both(
+    SurveyKind.NPS: by_address_form(
         pgettext_lazy(
             "formal", "How likely is it that you would recommend us to a friend or colleague?"
         ),
@@ -30,27 +25,27 @@ QUESTIONS = {
             "informal", "How likely is it that you would recommend us to a friend or colleague?"
         ),
     ),
-    SurveyKind.CES: _both(
+    SurveyKind.CES: by_address_form(
         pgettext_lazy("formal", "How easy was it to get your request resolved?"),
         pgettext_lazy("informal", "How easy was it to get your request resolved?"),
     ),
 }
 # "Why?" under the score.
 WHY = {
-    SurveyKind.CSAT: _both(
+    SurveyKind.CSAT: by_address_form(
         pgettext_lazy("formal", "What is the main reason for your rating?"),
         pgettext_lazy("informal", "What is the main reason for your rating?"),
     ),
-    SurveyKind.NPS: _both(
+    SurveyKind.NPS: by_address_form(
         pgettext_lazy("formal", "Why did you choose this score?"),
         pgettext_lazy("informal", "Why did you choose this score?"),
     ),
-    SurveyKind.CES: _both(
+    SurveyKind.CES: by_address_form(
         pgettext_lazy("formal", "What could we have made easier?"),
         pgettext_lazy("informal", "What could we have made easier?"),
     ),
 }
-ONE_CLICK = _both(
+ONE_CLICK = by_address_form(
     pgettext_lazy(
         "formal", "One click on your answer is enough. A later click changes your answer."
     ),
@@ -58,18 +53,18 @@ ONE_CLICK = _both(
         "informal", "One click on your answer is enough. A later click changes your answer."
     ),
 )
-REQUEST = _both(
+REQUEST = by_address_form(
     pgettext_lazy("formal", "We recently solved your request %(number)s (%(subject)s)."),
     pgettext_lazy("informal", "We recently solved your request %(number)s (%(subject)s)."),
 )
 # The subject of a survey emailed on its own (no conversation to reply in).
-SUBJECT = _both(
+SUBJECT = by_address_form(
     pgettext_lazy("formal", "A quick question from %(company)s"),
     pgettext_lazy("informal", "A quick question from %(company)s"),
 )
 # The subject of the conversation opened to follow up a low answer; the customer may see
 # it in the portal and in the agent's reply.
-FOLLOW_UP_SUBJECT = _both(
+FOLLOW_UP_SUBJECT = by_address_form(
     pgettext_lazy("formal", "Your feedback"),
     pgettext_lazy("informal", "Your feedback"),
 )

@@ -14,22 +14,18 @@ from django.utils.html import escape
 from django.utils.translation import gettext, pgettext_lazy
 
 from rapport.customers.contact_hours import customer_zone
-from rapport.customers.greetings import address_form, greeting, greeting_language
+from rapport.customers.greetings import address_form, by_address_form, greeting, greeting_language
 from rapport.loyalty.models import LoyaltyNotice, Member, NoticeKind, Tier
 from rapport.loyalty.queries import service_policies
 
 LETTER_LANGUAGES = ("de", "en")
 
 
-def _both(formal, informal):
-    return {"formal": formal, "informal": informal}
-
-
-TIER_UP_SUBJECT = _both(
+TIER_UP_SUBJECT = by_address_form(
     pgettext_lazy("formal", "You have reached %(tier)s"),
     pgettext_lazy("informal", "You have reached %(tier)s"),
 )
-TIER_UP_TEXT = _both(
+TIER_UP_TEXT = by_address_form(
     pgettext_lazy(
         "formal",
         "Thank you for your loyalty: you are now a %(tier)s member of %(programme)s.",
@@ -39,11 +35,11 @@ TIER_UP_TEXT = _both(
         "Thank you for your loyalty: you are now a %(tier)s member of %(programme)s.",
     ),
 )
-TIER_DOWN_SUBJECT = _both(
+TIER_DOWN_SUBJECT = by_address_form(
     pgettext_lazy("formal", "Your tier is now %(tier)s"),
     pgettext_lazy("informal", "Your tier is now %(tier)s"),
 )
-TIER_DOWN_TEXT = _both(
+TIER_DOWN_TEXT = by_address_form(
     pgettext_lazy(
         "formal",
         "Your tier in %(programme)s is now %(tier)s, based on your purchases in the last "
@@ -55,15 +51,15 @@ TIER_DOWN_TEXT = _both(
         "twelve months.",
     ),
 )
-BENEFITS_INTRO = _both(
+BENEFITS_INTRO = by_address_form(
     pgettext_lazy("formal", "Your benefits:"),
     pgettext_lazy("informal", "Your benefits:"),
 )
-EXPIRY_SUBJECT = _both(
+EXPIRY_SUBJECT = by_address_form(
     pgettext_lazy("formal", "%(points)s points expire on %(date)s"),
     pgettext_lazy("informal", "%(points)s points expire on %(date)s"),
 )
-EXPIRY_TEXT = _both(
+EXPIRY_TEXT = by_address_form(
     pgettext_lazy(
         "formal",
         "%(points)s of your points expire on %(date)s. Redeem them for a reward before then:",
@@ -73,7 +69,7 @@ EXPIRY_TEXT = _both(
         "%(points)s of your points expire on %(date)s. Redeem them for a reward before then:",
     ),
 )
-SEE_POINTS = _both(
+SEE_POINTS = by_address_form(
     pgettext_lazy("formal", "Your points and rewards:"),
     pgettext_lazy("informal", "Your points and rewards:"),
 )

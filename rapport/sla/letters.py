@@ -14,7 +14,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext, pgettext_lazy
 
-from rapport.customers.greetings import address_form, greeting, greeting_language
+from rapport.customers.greetings import address_form, by_address_form, greeting, greeting_language
 from rapport.customers.models import Customer
 from rapport.helpdesk.models import Conversation
 
@@ -22,12 +22,8 @@ from rapport.helpdesk.models import Conversation
 LETTER_LANGUAGES = ("de", "en")
 
 
-def _both(text_formal, text_informal):
-    return {"formal": text_formal, "informal": text_informal}
-
-
 # Each sentence twice, with a literal context, so that makemessages finds both variants.
-THANKS = _both(
+THANKS = by_address_form(
     pgettext_lazy(
         "formal",
         "Thank you for your message. We have received your request and filed it under the "
@@ -39,11 +35,11 @@ THANKS = _both(
         "number %(number)s.",
     ),
 )
-EXPECT = _both(
+EXPECT = by_address_form(
     pgettext_lazy("formal", "We expect to resolve it by %(estimate)s."),
     pgettext_lazy("informal", "We expect to resolve it by %(estimate)s."),
 )
-ADD_ANYTHING = _both(
+ADD_ANYTHING = by_address_form(
     pgettext_lazy(
         "formal",
         "If you would like to add anything, simply reply to this message and keep the number "
@@ -55,7 +51,7 @@ ADD_ANYTHING = _both(
         "%(number)s in the subject.",
     ),
 )
-SORRY = _both(
+SORRY = by_address_form(
     pgettext_lazy(
         "formal", "We are sorry: your request %(number)s is taking longer than we expected."
     ),
@@ -63,19 +59,19 @@ SORRY = _both(
         "informal", "We are sorry: your request %(number)s is taking longer than we expected."
     ),
 )
-NOW_EXPECT = _both(
+NOW_EXPECT = by_address_form(
     pgettext_lazy("formal", "We now expect to resolve it by %(estimate)s."),
     pgettext_lazy("informal", "We now expect to resolve it by %(estimate)s."),
 )
-AS_SOON_AS_WE_CAN = _both(
+AS_SOON_AS_WE_CAN = by_address_form(
     pgettext_lazy("formal", "We will get back to you as soon as we can."),
     pgettext_lazy("informal", "We will get back to you as soon as we can."),
 )
-PATIENCE = _both(
+PATIENCE = by_address_form(
     pgettext_lazy("formal", "Thank you for your patience."),
     pgettext_lazy("informal", "Thank you for your patience."),
 )
-DID_IT_HELP = _both(
+DID_IT_HELP = by_address_form(
     pgettext_lazy(
         "formal", "We recently solved your request %(number)s. Did our answer solve your problem?"
     ),
@@ -84,7 +80,7 @@ DID_IT_HELP = _both(
         "We recently solved your request %(number)s. Did our answer solve your problem?",
     ),
 )
-REPLY_TO_REOPEN = _both(
+REPLY_TO_REOPEN = by_address_form(
     pgettext_lazy(
         "formal", "If not, simply reply to this message and we will reopen your request."
     ),
